@@ -1,0 +1,156 @@
+"""Command-line interface: ``bayes-utility`` (or ``python -m bayes_utility``).
+
+Subcommands
+    fit CONFIG [--data PATH] [--out DIR] [--method nuts|map|svi] [--seed N]
+    summary RUN [--top N]
+    validate PATH [--outcomes FILE]
+    import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import warnings
+from pathlib import Path
+
+log = logging.getLogger("bayes_utility")
+
+
+def _setup_logging(verbose: int) -> None:
+    level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
+    for noisy in ("jax", "absl", "matplotlib", "arviz", "h5py", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
+    logging.captureWarnings(True)
+
+
+def _setup_devices(chains: int) -> None:
+    """Give JAX one CPU device per chain so chains run in parallel (before any JAX use)."""
+    import numpyro
+
+    if os.environ.get("JAX_PLATFORMS", "").lower() in ("", "cpu"):
+        numpyro.set_host_device_count(max(chains, 1))
+
+
+def cmd_fit(args) -> int:
+    from .config import load_config
+
+    cfg = load_config(args.config)
+    over: dict = {}
+    if args.data:
+        over["data"] = {"path": args.data}
+    inf = {k: v for k, v in (("method", args.method), ("seed", args.seed)) if v is not None}
+    if inf:
+        over["inference"] = inf
+    if args.run_name:
+        over["output"] = {"run_name": args.run_name}
+    if over:
+        cfg = cfg.with_overrides(**over)
+    if cfg.inference.method == "nuts":
+        _setup_devices(cfg.inference.chains)
+    from .results import format_summary, load_run
+    from .workflow import run_fit
+
+    res = run_fit(cfg, out=args.out)
+    _, summ, _, held = load_run(res.run_dir)
+    print()
+    print(format_summary(summ, top=args.top))
+    if held:
+        a, ll = held["accuracy"], held["log_loss"]
+        print(
+            f"\nheld-out ({held['n_pairs']} pairs, {held['n_ties']} ties): accuracy {a['mean']:.3f} "
+            f"[{a['interval'][0]:.3f}, {a['interval'][1]:.3f}], log-loss {ll['mean']:.3f} "
+            f"[{ll['interval'][0]:.3f}, {ll['interval'][1]:.3f}]"
+        )
+    print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
+    print(f"\nrun folder: {res.run_dir}")
+    return 0 if (res.verdict.ok or cfg.inference.method != "nuts") else 3
+
+
+def cmd_summary(args) -> int:
+    from .results import format_summary, load_run
+
+    _, summ, diag, held = load_run(args.run)
+    print(format_summary(summ, top=args.top))
+    if held:
+        a = held["accuracy"]
+        print(f"\nheld-out accuracy {a['mean']:.3f} [{a['interval'][0]:.3f}, {a['interval'][1]:.3f}]")
+    verdict = Path(args.run) / "verdict.txt"
+    print("\n" + verdict.read_text().rstrip())
+    return 0
+
+
+def cmd_validate(args) -> int:
+    from .data import load_dataset
+
+    data = load_dataset(args.path, outcomes=args.outcomes)
+    print(data)
+    for pol in ("half", "exclude"):
+        _, excl = data.arrays(pol)
+        print(f"unparseable policy {pol!r}: {len(excl)} comparison rows would be excluded")
+    return 0
+
+
+def cmd_import_paper(args) -> int:
+    from .io_paper import import_paper_results
+
+    data = import_paper_results(args.results, respondent=args.respondent)
+    out = data.write(args.out, fmt=args.format)
+    print(f"{data}\nwritten to {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="bayes-utility", description="Bayesian utility analysis of AI preferences")
+    p.add_argument("-v", "--verbose", action="count", default=0)
+    p.add_argument("-q", "--quiet", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    f = sub.add_parser("fit", help="fit a model as a YAML config says; writes a run folder")
+    f.add_argument("config")
+    f.add_argument("--data", help="override data.path")
+    f.add_argument("--out", help="parent folder of the run folder (default: output.dir)")
+    f.add_argument("--method", choices=["nuts", "map", "svi"])
+    f.add_argument("--seed", type=int)
+    f.add_argument("--run-name")
+    f.add_argument("--top", type=int, default=10, help="outcomes shown at each end of the table")
+    f.set_defaults(func=cmd_fit)
+
+    s = sub.add_parser("summary", help="print the utility table and verdict of a run folder")
+    s.add_argument("run")
+    s.add_argument("--top", type=int, default=None)
+    s.set_defaults(func=cmd_summary)
+
+    v = sub.add_parser("validate", help="check a dataset and report problems")
+    v.add_argument("path")
+    v.add_argument("--outcomes")
+    v.set_defaults(func=cmd_validate)
+
+    i = sub.add_parser("import-paper", help="convert a reference-code results JSON into a dataset folder")
+    i.add_argument("results")
+    i.add_argument("out")
+    i.add_argument("--respondent")
+    i.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
+    i.set_defaults(func=cmd_import_paper)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _setup_logging(-1 if args.quiet else args.verbose)
+    from .config import ConfigError
+    from .data import DataValidationError
+
+    try:
+        return args.func(args)
+    except (ConfigError, DataValidationError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

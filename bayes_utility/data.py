@@ -1,0 +1,747 @@
+"""The preference data model.
+
+Everything in bayes_utility speaks one data model, made of three tables.
+
+``outcomes``
+    One row per outcome (a state of the world the respondent chooses between).
+
+    ========== ======= ==========================================================
+    column     type    meaning
+    ========== ======= ==========================================================
+    id         str     unique identifier
+    text       str     the text shown to the respondent
+    category   str     optional grouping (the paper's 30 categories)
+    attributes dict    optional free-form attributes (JSON object)
+    ========== ======= ==========================================================
+
+``responses`` (raw answers, one row per answer)
+    ============== ===== ======================================================
+    column         type  meaning
+    ============== ===== ======================================================
+    respondent     str   who answered (e.g. the LLM's name)
+    outcome_a      str   outcome shown as option "A" (first)
+    outcome_b      str   outcome shown as option "B" (second)
+    answer         str   parsed answer: ``"A"``, ``"B"`` or ``"unparseable"``
+    sample_index   int   index of this answer among the K samples of the prompt
+    prompt_template str  identifier of the prompt template
+    raw_text       str   the respondent's raw text
+    ============== ===== ======================================================
+
+``counts`` (answers aggregated per ordered pair, per respondent and template)
+    ============== ===== ======================================================
+    respondent     str   who answered
+    outcome_a      str   outcome shown as "A"
+    outcome_b      str   outcome shown as "B"
+    n_a            int   answers choosing A
+    n_b            int   answers choosing B
+    n_unparseable  int   answers that could not be parsed
+    prompt_template str  identifier of the prompt template
+    ============== ===== ======================================================
+
+Order matters: the row ``(outcome_a=x, outcome_b=y)`` holds the answers to the
+prompt that showed ``x`` first. Both presentation orders of a pair are two rows.
+Responses convert to counts exactly (:meth:`PreferenceData.to_counts`); counts
+convert back to responses without the raw texts (:func:`counts_to_responses`).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterable, Literal
+
+import numpy as np
+import pandas as pd
+
+logger = logging.getLogger(__name__)
+
+ANSWERS = ("A", "B", "unparseable")
+OUTCOME_COLUMNS = ("id", "text", "category", "attributes")
+RESPONSE_COLUMNS = (
+    "respondent",
+    "outcome_a",
+    "outcome_b",
+    "answer",
+    "sample_index",
+    "prompt_template",
+    "raw_text",
+)
+COUNT_COLUMNS = (
+    "respondent",
+    "outcome_a",
+    "outcome_b",
+    "n_a",
+    "n_b",
+    "n_unparseable",
+    "prompt_template",
+)
+COUNT_FIELDS = ("n_a", "n_b", "n_unparseable")
+DEFAULT_RESPONDENT = "respondent"
+DEFAULT_TEMPLATE = "default"
+UnparseablePolicy = Literal["half", "exclude"]
+MAX_REPORTED_PROBLEMS = 50
+
+
+class DataValidationError(ValueError):
+    """Raised when preference data is malformed; lists every problem found.
+
+    Attributes
+    ----------
+    problems : list of str
+        One message per problem, each naming the file, row and field.
+    """
+
+    def __init__(self, problems: list[str], source: str = "data"):
+        self.problems = list(problems)
+        shown = self.problems[:MAX_REPORTED_PROBLEMS]
+        more = len(self.problems) - len(shown)
+        text = f"{len(self.problems)} problem(s) in {source}:\n  - " + "\n  - ".join(shown)
+        if more:
+            text += f"\n  ... and {more} more"
+        super().__init__(text)
+
+
+class DisconnectedGraphWarning(UserWarning):
+    """The comparison graph has several components: utilities in different
+    components are not comparable with each other."""
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A comparison row that the analysis did not use, and why."""
+
+    row: int
+    outcome_a: str
+    outcome_b: str
+    respondent: str
+    reason: str
+
+
+# --------------------------------------------------------------------------- io
+def _format_of(path: Path) -> str:
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    for fmt, ends in (
+        ("csv", (".csv", ".csv.gz")),
+        ("jsonl", (".jsonl", ".ndjson", ".jsonl.gz")),
+        ("parquet", (".parquet", ".pq")),
+        ("json", (".json",)),
+    ):
+        if any(suffixes.endswith(e) for e in ends):
+            return fmt
+    raise ValueError(
+        f"{path}: unknown file format {path.suffix!r}; use .csv, .jsonl or .parquet"
+    )
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Read a CSV, JSON Lines or Parquet table; the format is taken from the suffix."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    fmt = _format_of(path)
+    if fmt == "csv":
+        # keep_default_na=False: an empty raw text is an empty string, not NaN.
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+    elif fmt == "jsonl":
+        df = pd.read_json(path, lines=True, dtype=False)
+    elif fmt == "parquet":
+        df = pd.read_parquet(path)
+    else:
+        raise ValueError(f"{path}: plain .json is not a table format; use .jsonl")
+    df.attrs["source"] = str(path)
+    df.attrs["format"] = fmt
+    return df
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table as CSV, JSON Lines or Parquet (format from the suffix)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fmt = _format_of(path)
+    out = df.copy()
+    if "attributes" in out.columns and fmt in ("csv", "parquet"):
+        out["attributes"] = [
+            "" if a is None or (isinstance(a, float) and np.isnan(a)) else json.dumps(a, sort_keys=True)
+            for a in out["attributes"]
+        ]
+    if fmt == "csv":
+        out.to_csv(path, index=False)
+    elif fmt == "jsonl":
+        out.to_json(path, orient="records", lines=True, force_ascii=False)
+    elif fmt == "parquet":
+        out.to_parquet(path, index=False)
+    else:
+        raise ValueError(f"{path}: cannot write plain .json tables; use .jsonl")
+    return path
+
+
+def _row_label(df: pd.DataFrame, i: int) -> str:
+    """Human row reference: 1-based data row, plus the line number for text files."""
+    fmt = df.attrs.get("format")
+    if fmt == "csv":
+        return f"row {i + 1} (line {i + 2})"
+    if fmt == "jsonl":
+        return f"row {i + 1} (line {i + 1})"
+    return f"row {i + 1}"
+
+
+def _source(df: pd.DataFrame, default: str) -> str:
+    return df.attrs.get("source", default)
+
+
+# ------------------------------------------------------------------ validation
+def _as_int_counts(df: pd.DataFrame, col: str, problems: list[str], src: str) -> np.ndarray:
+    out = np.zeros(len(df), dtype=np.int64)
+    for i, raw in enumerate(df[col].tolist()):
+        label = f"{src}, {_row_label(df, i)}, field '{col}'"
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            problems.append(f"{label}: missing value")
+            continue
+        try:
+            val = float(raw)
+        except (TypeError, ValueError):
+            problems.append(f"{label}: not a number: {raw!r}")
+            continue
+        if np.isnan(val):
+            problems.append(f"{label}: NaN")
+        elif np.isinf(val):
+            problems.append(f"{label}: infinite value")
+        elif val < 0:
+            problems.append(f"{label}: negative count {raw!r}")
+        elif val != int(val):
+            problems.append(f"{label}: non-integer count {raw!r}")
+        else:
+            out[i] = int(val)
+    return out
+
+
+def _clean_str(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    s = str(value)
+    return s if s.strip() else None
+
+
+def validate_outcomes(df: pd.DataFrame) -> pd.DataFrame:
+    """Check and normalise an outcomes table; raise :class:`DataValidationError`."""
+    src = _source(df, "outcomes")
+    problems: list[str] = []
+    if len(df) == 0:
+        raise DataValidationError([f"{src}: no outcomes (empty table)"], src)
+    for col in ("id", "text"):
+        if col not in df.columns:
+            problems.append(f"{src}: missing required column '{col}' (have {list(df.columns)})")
+    if problems:
+        raise DataValidationError(problems, src)
+    unknown = [c for c in df.columns if c not in OUTCOME_COLUMNS]
+    if unknown:
+        problems.append(
+            f"{src}: unknown column(s) {unknown}; allowed: {list(OUTCOME_COLUMNS)} "
+            "(put extra fields into 'attributes')"
+        )
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(df["id"].tolist()):
+        oid = _clean_str(raw)
+        if oid is None:
+            problems.append(f"{src}, {_row_label(df, i)}, field 'id': missing outcome id")
+            ids.append("")
+            continue
+        if oid in seen:
+            problems.append(
+                f"{src}, {_row_label(df, i)}, field 'id': duplicate outcome id {oid!r} "
+                f"(first at {_row_label(df, seen[oid])})"
+            )
+        seen.setdefault(oid, i)
+        ids.append(oid)
+    texts = []
+    for i, raw in enumerate(df["text"].tolist()):
+        t = _clean_str(raw)
+        if t is None:
+            problems.append(f"{src}, {_row_label(df, i)}, field 'text': missing outcome text")
+        texts.append(t or "")
+    cats = [_clean_str(c) for c in df["category"]] if "category" in df.columns else [None] * len(df)
+    attrs = []
+    if "attributes" in df.columns:
+        for i, a in enumerate(df["attributes"].tolist()):
+            if isinstance(a, str):
+                if not a.strip():
+                    attrs.append(None)
+                    continue
+                try:
+                    a = json.loads(a)
+                except json.JSONDecodeError as exc:
+                    problems.append(
+                        f"{src}, {_row_label(df, i)}, field 'attributes': not valid JSON ({exc.msg})"
+                    )
+                    attrs.append(None)
+                    continue
+            if a is not None and not isinstance(a, dict) and not (isinstance(a, float) and np.isnan(a)):
+                problems.append(
+                    f"{src}, {_row_label(df, i)}, field 'attributes': expected a JSON object, got {type(a).__name__}"
+                )
+                a = None
+            attrs.append(a if isinstance(a, dict) else None)
+    else:
+        attrs = [None] * len(df)
+    if problems:
+        raise DataValidationError(problems, src)
+    out = pd.DataFrame({"id": ids, "text": texts, "category": cats, "attributes": attrs})
+    out.attrs["source"] = src
+    return out
+
+
+def _check_pair_columns(df, src, known_ids, problems, respondents):
+    for col in ("outcome_a", "outcome_b"):
+        if col not in df.columns:
+            problems.append(f"{src}: missing required column '{col}' (have {list(df.columns)})")
+    if problems:
+        return None, None
+    a_ids, b_ids = [], []
+    for i, (a, b) in enumerate(zip(df["outcome_a"].tolist(), df["outcome_b"].tolist())):
+        a, b = _clean_str(a), _clean_str(b)
+        label = f"{src}, {_row_label(df, i)}"
+        for col, v in (("outcome_a", a), ("outcome_b", b)):
+            if v is None:
+                problems.append(f"{label}, field '{col}': missing outcome id")
+            elif v not in known_ids:
+                problems.append(f"{label}, field '{col}': unknown outcome id {v!r}")
+        if a is not None and a == b:
+            problems.append(f"{label}, fields 'outcome_a'/'outcome_b': self-comparison of outcome {a!r}")
+        a_ids.append(a or "")
+        b_ids.append(b or "")
+    return a_ids, b_ids
+
+
+def validate_counts(df: pd.DataFrame, outcome_ids: Iterable[str]) -> pd.DataFrame:
+    """Check and normalise a counts table against the known outcome ids."""
+    src = _source(df, "counts")
+    known = set(outcome_ids)
+    if len(df) == 0:
+        raise DataValidationError([f"{src}: no comparisons (empty table)"], src)
+    problems: list[str] = []
+    missing = [c for c in ("n_a", "n_b") if c not in df.columns]
+    if missing:
+        problems.append(f"{src}: missing required column(s) {missing} (have {list(df.columns)})")
+    unknown = [c for c in df.columns if c not in COUNT_COLUMNS]
+    if unknown:
+        problems.append(f"{src}: unknown column(s) {unknown}; allowed: {list(COUNT_COLUMNS)}")
+    a_ids, b_ids = _check_pair_columns(df, src, known, problems, None)
+    if problems and a_ids is None:
+        raise DataValidationError(problems, src)
+    counts = {}
+    for col in COUNT_FIELDS:
+        if col in df.columns:
+            counts[col] = _as_int_counts(df, col, problems, src)
+        else:
+            counts[col] = np.zeros(len(df), dtype=np.int64)
+    if problems:
+        raise DataValidationError(problems, src)
+    out = pd.DataFrame(
+        {
+            "respondent": _str_column(df, "respondent", DEFAULT_RESPONDENT),
+            "outcome_a": a_ids,
+            "outcome_b": b_ids,
+            **counts,
+            "prompt_template": _str_column(df, "prompt_template", DEFAULT_TEMPLATE),
+        }
+    )
+    keys = ["respondent", "prompt_template", "outcome_a", "outcome_b"]
+    dup = out.duplicated(keys, keep=False)
+    if dup.any():
+        rows = [f"{_row_label(df, i)}" for i in np.flatnonzero(dup)[:10]]
+        raise DataValidationError(
+            [
+                f"{src}: the same ordered pair appears on several rows for one respondent and "
+                f"template ({', '.join(rows)}); aggregate them first or use responses"
+            ],
+            src,
+        )
+    out.attrs["source"] = src
+    return out
+
+
+def _str_column(df: pd.DataFrame, col: str, default: str) -> list[str]:
+    if col not in df.columns:
+        return [default] * len(df)
+    return [_clean_str(v) or default for v in df[col].tolist()]
+
+
+def validate_responses(df: pd.DataFrame, outcome_ids: Iterable[str]) -> pd.DataFrame:
+    """Check and normalise a raw responses table."""
+    src = _source(df, "responses")
+    known = set(outcome_ids)
+    if len(df) == 0:
+        raise DataValidationError([f"{src}: no responses (empty table)"], src)
+    problems: list[str] = []
+    if "answer" not in df.columns:
+        problems.append(f"{src}: missing required column 'answer' (have {list(df.columns)})")
+    unknown = [c for c in df.columns if c not in RESPONSE_COLUMNS]
+    if unknown:
+        problems.append(f"{src}: unknown column(s) {unknown}; allowed: {list(RESPONSE_COLUMNS)}")
+    a_ids, b_ids = _check_pair_columns(df, src, known, problems, None)
+    if a_ids is None:
+        raise DataValidationError(problems, src)
+    answers = []
+    for i, raw in enumerate(df["answer"].tolist() if "answer" in df.columns else []):
+        a = _clean_str(raw)
+        if a not in ANSWERS:
+            problems.append(
+                f"{src}, {_row_label(df, i)}, field 'answer': {raw!r} is not one of {list(ANSWERS)}"
+            )
+        answers.append(a)
+    if "sample_index" in df.columns:
+        sample_index = _as_int_counts(df, "sample_index", problems, src)
+    else:
+        sample_index = np.zeros(len(df), dtype=np.int64)
+    if problems:
+        raise DataValidationError(problems, src)
+    out = pd.DataFrame(
+        {
+            "respondent": _str_column(df, "respondent", DEFAULT_RESPONDENT),
+            "outcome_a": a_ids,
+            "outcome_b": b_ids,
+            "answer": answers,
+            "sample_index": sample_index,
+            "prompt_template": _str_column(df, "prompt_template", DEFAULT_TEMPLATE),
+            "raw_text": [
+                "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+                for v in (df["raw_text"].tolist() if "raw_text" in df.columns else [""] * len(df))
+            ],
+        }
+    )
+    out.attrs["source"] = src
+    return out
+
+
+# ---------------------------------------------------------------- conversions
+def responses_to_counts(responses: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate raw responses into counts per ordered pair (exact, no loss of counts)."""
+    keys = ["respondent", "prompt_template", "outcome_a", "outcome_b"]
+    onehot = pd.get_dummies(responses["answer"]).reindex(columns=list(ANSWERS), fill_value=0)
+    onehot = onehot.astype(np.int64)
+    onehot.columns = list(COUNT_FIELDS)
+    agg = pd.concat([responses[keys], onehot], axis=1).groupby(keys, sort=False).sum().reset_index()
+    return agg[list(COUNT_COLUMNS)]
+
+
+def counts_to_responses(counts: pd.DataFrame) -> pd.DataFrame:
+    """Expand counts into one row per answer (raw texts are not recoverable: empty)."""
+    rows = []
+    for rec in counts.itertuples(index=False):
+        k = 0
+        for answer, n in (("A", rec.n_a), ("B", rec.n_b), ("unparseable", rec.n_unparseable)):
+            for _ in range(int(n)):
+                rows.append(
+                    (rec.respondent, rec.outcome_a, rec.outcome_b, answer, k, rec.prompt_template, "")
+                )
+                k += 1
+    return pd.DataFrame(rows, columns=list(RESPONSE_COLUMNS))
+
+
+@dataclass(frozen=True)
+class ComparisonArrays:
+    """Numeric arrays for a model: one entry per comparison row (ordered pair).
+
+    ``k_a`` may be fractional under the ``half`` unparseable policy.
+    """
+
+    idx_a: np.ndarray
+    idx_b: np.ndarray
+    k_a: np.ndarray
+    n: np.ndarray
+    n_outcomes: int
+    rows: np.ndarray  # positions of these rows in PreferenceData.counts
+
+
+@dataclass(frozen=True)
+class PreferenceData:
+    """Outcomes plus comparisons, validated.
+
+    Build it with :meth:`from_tables`, :func:`load_dataset` or the readers; never
+    mutate it (every method returns a new object).
+    """
+
+    outcomes: pd.DataFrame
+    counts: pd.DataFrame
+    responses: pd.DataFrame | None = None
+    source: str = "data"
+    exclusions: tuple[Exclusion, ...] = field(default=())
+
+    # ---------------------------------------------------------------- builders
+    @classmethod
+    def from_tables(
+        cls,
+        outcomes: pd.DataFrame,
+        counts: pd.DataFrame | None = None,
+        responses: pd.DataFrame | None = None,
+        source: str = "data",
+        check_connected: bool = True,
+    ) -> "PreferenceData":
+        """Validate the tables and build the data object.
+
+        Exactly one of ``counts`` and ``responses`` must be given.
+        """
+        if (counts is None) == (responses is None):
+            raise ValueError("give exactly one of counts= or responses=")
+        outcomes = validate_outcomes(outcomes)
+        ids = outcomes["id"].tolist()
+        if responses is not None:
+            responses = validate_responses(responses, ids)
+            counts = responses_to_counts(responses)
+        else:
+            counts = validate_counts(counts, ids)
+        data = cls(outcomes=outcomes, counts=counts, responses=responses, source=source)
+        if check_connected:
+            data.check_connected()
+        return data
+
+    # ------------------------------------------------------------------ views
+    @property
+    def outcome_ids(self) -> list[str]:
+        return self.outcomes["id"].tolist()
+
+    @property
+    def n_outcomes(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def respondents(self) -> list[str]:
+        return sorted(self.counts["respondent"].unique().tolist())
+
+    def __repr__(self) -> str:
+        n_ans = int(self.counts[list(COUNT_FIELDS)].to_numpy().sum())
+        return (
+            f"PreferenceData({self.n_outcomes} outcomes, {len(self.counts)} ordered pairs, "
+            f"{n_ans} answers, respondents={self.respondents}, source={self.source!r})"
+        )
+
+    def content_hash(self) -> str:
+        """SHA-256 of the canonical outcomes and counts tables (provenance)."""
+        h = hashlib.sha256()
+        h.update(self.outcomes[["id", "text"]].to_csv(index=False).encode())
+        canon = self.counts.sort_values(
+            ["respondent", "prompt_template", "outcome_a", "outcome_b"]
+        ).reset_index(drop=True)
+        h.update(canon.to_csv(index=False).encode())
+        return h.hexdigest()
+
+    def select(self, respondent: str | None = None, prompt_template: str | None = None) -> "PreferenceData":
+        """Keep the comparisons of one respondent and/or template."""
+        mask = np.ones(len(self.counts), dtype=bool)
+        for col, val in (("respondent", respondent), ("prompt_template", prompt_template)):
+            if val is not None:
+                have = self.counts[col].unique().tolist()
+                if val not in have:
+                    raise ValueError(f"{self.source}: no {col} {val!r}; have {sorted(have)}")
+                mask &= (self.counts[col] == val).to_numpy()
+        resp = self.responses
+        if resp is not None:
+            rmask = np.ones(len(resp), dtype=bool)
+            if respondent is not None:
+                rmask &= (resp["respondent"] == respondent).to_numpy()
+            if prompt_template is not None:
+                rmask &= (resp["prompt_template"] == prompt_template).to_numpy()
+            resp = resp[rmask].reset_index(drop=True)
+        return replace(self, counts=self.counts[mask].reset_index(drop=True), responses=resp)
+
+    def check_connected(self) -> list[list[str]]:
+        """Warn (naming the components) if the comparison graph is disconnected."""
+        from scipy.sparse import coo_matrix
+        from scipy.sparse.csgraph import connected_components
+
+        index = {o: i for i, o in enumerate(self.outcome_ids)}
+        a = self.counts["outcome_a"].map(index).to_numpy()
+        b = self.counts["outcome_b"].map(index).to_numpy()
+        n = self.n_outcomes
+        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+        n_comp, labels = connected_components(graph, directed=False)
+        comps = [[self.outcome_ids[i] for i in np.flatnonzero(labels == c)] for c in range(n_comp)]
+        if n_comp > 1:
+            comps.sort(key=len, reverse=True)
+            desc = "; ".join(
+                f"component {j + 1} ({len(c)} outcomes): {', '.join(c[:8])}{', ...' if len(c) > 8 else ''}"
+                for j, c in enumerate(comps[:10])
+            )
+            import warnings
+
+            warnings.warn(
+                f"{self.source}: the comparison graph has {n_comp} disconnected components; "
+                f"utilities are only comparable within a component. {desc}",
+                DisconnectedGraphWarning,
+                stacklevel=2,
+            )
+        return comps
+
+    def to_counts(self) -> pd.DataFrame:
+        return self.counts.copy()
+
+    def to_responses(self) -> pd.DataFrame:
+        """Raw responses if the data came with them, else expanded from counts."""
+        return self.responses.copy() if self.responses is not None else counts_to_responses(self.counts)
+
+    def arrays(self, unparseable: UnparseablePolicy = "half", rows: np.ndarray | None = None) -> tuple[ComparisonArrays, list[Exclusion]]:
+        """Model-ready arrays, applying the unparseable-answer policy.
+
+        Parameters
+        ----------
+        unparseable : {"half", "exclude"}
+            ``"half"`` (the reference method): each unparseable answer counts as half
+            a vote for each side, so ``k_a = n_a + n_u / 2`` and ``n = n_a + n_b + n_u``.
+            ``"exclude"``: unparseable answers are dropped, ``k_a = n_a``, ``n = n_a + n_b``.
+        rows : array of int, optional
+            Restrict to these rows of ``counts`` (e.g. the training split).
+
+        Returns
+        -------
+        arrays, exclusions
+            Rows left with no answers are excluded and reported, never silently dropped.
+        """
+        if unparseable not in ("half", "exclude"):
+            raise ValueError(f"unparseable policy must be 'half' or 'exclude', not {unparseable!r}")
+        c = self.counts if rows is None else self.counts.iloc[rows]
+        pos = np.arange(len(self.counts)) if rows is None else np.asarray(rows)
+        n_a = c["n_a"].to_numpy(float)
+        n_b = c["n_b"].to_numpy(float)
+        n_u = c["n_unparseable"].to_numpy(float)
+        if unparseable == "half":
+            k, n = n_a + 0.5 * n_u, n_a + n_b + n_u
+        else:
+            k, n = n_a, n_a + n_b
+        keep = n > 0
+        exclusions = [
+            Exclusion(
+                row=int(p),
+                outcome_a=rec.outcome_a,
+                outcome_b=rec.outcome_b,
+                respondent=rec.respondent,
+                reason="no answers" if rec.n_unparseable == 0 else "only unparseable answers (policy 'exclude')",
+            )
+            for p, rec, kept in zip(pos, c.itertuples(index=False), keep)
+            if not kept
+        ]
+        for e in exclusions[:20]:
+            logger.warning(
+                "excluded comparison row %d (%s vs %s, %s): %s",
+                e.row, e.outcome_a, e.outcome_b, e.respondent, e.reason,
+            )
+        if len(exclusions) > 20:
+            logger.warning("... %d more comparison rows excluded", len(exclusions) - 20)
+        index = {o: i for i, o in enumerate(self.outcome_ids)}
+        arr = ComparisonArrays(
+            idx_a=c["outcome_a"].map(index).to_numpy(np.int32)[keep],
+            idx_b=c["outcome_b"].map(index).to_numpy(np.int32)[keep],
+            k_a=k[keep],
+            n=n[keep],
+            n_outcomes=self.n_outcomes,
+            rows=pos[keep],
+        )
+        return arr, exclusions
+
+    # --------------------------------------------------------------------- io
+    def write(self, directory: str | Path, fmt: str = "csv") -> Path:
+        """Write ``outcomes.<fmt>`` and ``counts.<fmt>`` (and ``responses.<fmt>``)."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        write_table(self.outcomes, directory / f"outcomes.{fmt}")
+        write_table(self.counts, directory / f"counts.{fmt}")
+        if self.responses is not None:
+            write_table(self.responses, directory / f"responses.{fmt}")
+        return directory
+
+
+def _find(directory: Path, stem: str) -> Path | None:
+    for ext in ("csv", "jsonl", "parquet", "csv.gz", "jsonl.gz"):
+        p = directory / f"{stem}.{ext}"
+        if p.exists():
+            return p
+    return None
+
+
+def read_outcomes(path: str | Path) -> pd.DataFrame:
+    """Read outcomes from a table, or from the paper's JSON formats.
+
+    Accepts ``{category: [text, ...]}`` (options_hierarchical.json), a list of texts,
+    or ``{"options": [{"id": ..., "description": ...}]}`` (the reference code's results).
+    """
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        return outcomes_from_json(json.loads(path.read_text()), source=str(path))
+    df = read_table(path)
+    return df
+
+
+def outcomes_from_json(obj, source: str = "outcomes.json") -> pd.DataFrame:
+    """Outcomes from the paper's JSON shapes; ids are the flattened positions."""
+    if isinstance(obj, dict) and "options" in obj:
+        rows = [
+            {"id": str(o["id"]), "text": o["description"], "category": o.get("category"), "attributes": None}
+            for o in obj["options"]
+        ]
+    elif isinstance(obj, dict):
+        rows = []
+        for cat, texts in obj.items():
+            if not isinstance(texts, list):
+                raise DataValidationError(
+                    [f"{source}: category {cat!r} should map to a list of outcome texts, got {type(texts).__name__}"],
+                    source,
+                )
+            for t in texts:
+                rows.append({"id": str(len(rows)), "text": t, "category": cat, "attributes": None})
+    elif isinstance(obj, list):
+        rows = [{"id": str(i), "text": t, "category": None, "attributes": None} for i, t in enumerate(obj)]
+    else:
+        raise DataValidationError([f"{source}: expected a JSON object or list of outcomes"], source)
+    df = pd.DataFrame(rows, columns=list(OUTCOME_COLUMNS))
+    df.attrs["source"] = source
+    return df
+
+
+def load_dataset(
+    path: str | Path,
+    outcomes: str | Path | None = None,
+    check_connected: bool = True,
+) -> PreferenceData:
+    """Load a dataset.
+
+    ``path`` is either a directory holding ``outcomes.*`` and ``counts.*`` or
+    ``responses.*`` (CSV, JSONL or Parquet), or a single counts/responses table
+    (then ``outcomes`` names the outcomes file), or a results JSON of the reference
+    code (see :func:`bayes_utility.io_paper.import_paper_results`).
+    """
+    if str(path).startswith("builtin:"):
+        from .datasets import path as builtin_path
+
+        path = builtin_path(str(path)[len("builtin:"):])
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or directory")
+    if path.is_file() and path.suffix.lower() == ".json":
+        from .io_paper import import_paper_results
+
+        return import_paper_results(path)
+    if path.is_dir():
+        out_path = Path(outcomes) if outcomes else _find(path, "outcomes")
+        if out_path is None:
+            out_path = path / "outcomes.json" if (path / "outcomes.json").exists() else None
+        if out_path is None:
+            raise FileNotFoundError(f"{path}: no outcomes.csv/.jsonl/.parquet/.json in this folder")
+        resp, cnt = _find(path, "responses"), _find(path, "counts")
+        if resp is None and cnt is None:
+            raise FileNotFoundError(f"{path}: neither responses.* nor counts.* in this folder")
+        table_path = resp or cnt
+        kind = "responses" if resp is not None else "counts"
+    else:
+        if outcomes is None:
+            raise ValueError(f"{path}: a single comparisons file needs outcomes=PATH")
+        out_path, table_path = Path(outcomes), path
+        df_head = read_table(path)
+        kind = "responses" if "answer" in df_head.columns else "counts"
+    outs = read_outcomes(out_path)
+    table = read_table(table_path)
+    kwargs = {kind: table}
+    return PreferenceData.from_tables(outs, source=str(path), check_connected=check_connected, **kwargs)

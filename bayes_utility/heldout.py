@@ -1,0 +1,128 @@
+r"""Held-out pairs: the split, and predictive accuracy and log-loss with intervals.
+
+Pairs are held out whole (both presentation orders of an unordered pair, per
+respondent and template), as in the reference method: a share ``fraction`` of the
+observed pairs, at most ``max_pairs``, chosen with a seeded generator.
+
+Metrics are computed per unordered pair :math:`\{a, b\}`. The empirical preference
+is :math:`e = (\text{answers for } a)/(\text{answers})` pooled over both orders (with
+the run's unparseable policy); the prediction :math:`p` is the answer-weighted mean of
+the model's P(choose :math:`a`) over the rows asked. Per posterior draw:
+
+* accuracy: share of pairs with :math:`e \ne 0.5` where :math:`p > 0.5` agrees with
+  :math:`e > 0.5`. Pairs with :math:`e = 0.5` exactly (ties) have no "right" side: they
+  are left out of accuracy and counted in ``n_ties``.
+* log-loss: mean soft-label cross-entropy :math:`-[e\log p + (1-e)\log(1-p)]` over
+  all held-out pairs (ties included).
+
+The intervals are over the posterior (parameter uncertainty for these pairs);
+``se_pairs`` is the standard error over held-out pairs of the point metric, the
+sampling uncertainty from having few pairs. The point metric uses the posterior-mean
+prediction, the way the reference method scores its point estimates.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+PAIR_KEYS = ("respondent", "prompt_template", "lo", "hi")
+
+
+def _pair_table(counts: pd.DataFrame) -> pd.DataFrame:
+    a, b = counts["outcome_a"].to_numpy(object), counts["outcome_b"].to_numpy(object)
+    lo = np.where(a < b, a, b)
+    hi = np.where(a < b, b, a)
+    return pd.DataFrame(
+        {"respondent": counts["respondent"].to_numpy(), "prompt_template": counts["prompt_template"].to_numpy(),
+         "lo": lo, "hi": hi}
+    )
+
+
+def split_pairs(counts: pd.DataFrame, fraction: float, max_pairs: int, rng: np.random.Generator):
+    """Return ``(train_rows, heldout_rows)``: positions in ``counts``."""
+    rows = np.arange(len(counts))
+    if fraction <= 0:
+        return rows, rows[:0]
+    keys = _pair_table(counts)
+    pair_id = keys.groupby(list(PAIR_KEYS), sort=True).ngroup().to_numpy()
+    n_pairs = int(pair_id.max()) + 1
+    n_hold = min(int(n_pairs * fraction), max_pairs)
+    if n_hold == 0:
+        return rows, rows[:0]
+    held = rng.choice(n_pairs, size=n_hold, replace=False)
+    mask = np.isin(pair_id, held)
+    return rows[~mask], rows[mask]
+
+
+def pair_level(counts: pd.DataFrame, rows: np.ndarray, k_a: np.ndarray, n: np.ndarray, p_rows: np.ndarray):
+    """Pool rows into unordered pairs.
+
+    Parameters
+    ----------
+    rows : positions in ``counts`` of the held-out rows used
+    k_a, n : "A" answers and answers per row (policy applied)
+    p_rows : (..., R) model P("A") per row
+
+    Returns
+    -------
+    empirical : (P,) pooled share of answers for the pair's first outcome
+    predicted : (..., P) answer-weighted P(choose first outcome)
+    """
+    sub = counts.iloc[rows]
+    keys = _pair_table(sub)
+    first_is_a = (sub["outcome_a"].to_numpy(object) == keys["lo"].to_numpy(object))
+    pair_id = keys.groupby(list(PAIR_KEYS), sort=True).ngroup().to_numpy()
+    n_p = int(pair_id.max()) + 1
+    k_first = np.where(first_is_a, k_a, n - k_a)
+    p_first = np.where(first_is_a, p_rows, 1.0 - p_rows)
+    tot = np.bincount(pair_id, weights=n, minlength=n_p)
+    emp = np.bincount(pair_id, weights=k_first, minlength=n_p) / tot
+    onehot = np.zeros((len(pair_id), n_p))
+    onehot[np.arange(len(pair_id)), pair_id] = n
+    pred = (p_first @ onehot) / tot
+    return emp, pred
+
+
+def _accuracy(emp, pred):
+    decided = emp != 0.5
+    if not decided.any():
+        return np.full(pred.shape[:-1], np.nan)
+    return np.mean((pred[..., decided] > 0.5) == (emp[decided] > 0.5), axis=-1)
+
+
+def _log_loss(emp, pred, eps=1e-12):
+    p = np.clip(pred, eps, 1 - eps)
+    return np.mean(-(emp * np.log(p) + (1 - emp) * np.log1p(-p)), axis=-1)
+
+
+def heldout_metrics(emp: np.ndarray, pred_draws: np.ndarray, prob: float = 0.94) -> dict:
+    """Accuracy and log-loss per draw, summarised with equal-tailed intervals.
+
+    ``pred_draws`` has shape ``(draws, pairs)``.
+    """
+    acc = _accuracy(emp, pred_draws)
+    ll = _log_loss(emp, pred_draws)
+    point = pred_draws.mean(axis=0)
+    decided = emp != 0.5
+    correct = (point[decided] > 0.5) == (emp[decided] > 0.5)
+    per_pair_ll = -(emp * np.log(np.clip(point, 1e-12, 1)) + (1 - emp) * np.log1p(-np.clip(point, 0, 1 - 1e-12)))
+    q = [(1 - prob) / 2, 1 - (1 - prob) / 2]
+
+    def summ(x, point_value, se):
+        lo, hi = np.nanquantile(x, q)
+        return {
+            "mean": float(np.nanmean(x)),
+            "interval": [float(lo), float(hi)],
+            "interval_prob": prob,
+            "point": float(point_value),
+            "se_pairs": float(se),
+        }
+
+    n_dec = int(decided.sum())
+    acc_point = float(correct.mean()) if n_dec else float("nan")
+    return {
+        "n_pairs": int(len(emp)),
+        "n_ties": int((~decided).sum()),
+        "accuracy": summ(acc, acc_point, np.sqrt(acc_point * (1 - acc_point) / max(n_dec, 1))),
+        "log_loss": summ(ll, per_pair_ll.mean(), per_pair_ll.std(ddof=1) / np.sqrt(len(emp)) if len(emp) > 1 else np.nan),
+    }

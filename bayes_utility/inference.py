@@ -1,0 +1,268 @@
+"""From preference data to an ArviZ InferenceData: NUTS, or MAP / SVI for quick looks.
+
+:func:`fit` is the one call from data to posterior::
+
+    import bayes_utility as bu
+    data = bu.load_dataset("bayes_utility/datasets/llama2_7b_sim")
+    idata = bu.fit(data, model="thurstonian", chains=4, draws=500)
+
+The InferenceData carries the groups ``posterior``, ``sample_stats`` (NUTS only),
+``log_likelihood`` (per comparison row, for LOO), ``observed_data``,
+``constant_data`` and, when pairs are held out, ``predictions`` (P("A") per held-out
+row and draw) with ``predictions_constant_data``. Outcome ids are the ``outcome``
+coordinate, with texts and categories as extra coordinates; ``posterior.attrs``
+records how the fit was made (``inference_method``: ``nuts``, or ``map``/``svi``
+marked *approximate*).
+"""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from functools import partial
+
+import arviz as az
+import jax
+import jax.numpy as jnp
+import numpy as np
+import numpyro
+import xarray as xr
+from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, init_to_median
+from numpyro.infer.util import log_likelihood as numpyro_log_likelihood
+
+from .config import HeldoutConfig, InferenceConfig, ModelConfig, RunConfig
+from .data import ComparisonArrays, Exclusion, PreferenceData
+from .heldout import split_pairs
+from .likelihood import cdf
+from .models import get_model
+
+logger = logging.getLogger(__name__)
+
+NUTS_EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
+
+
+@dataclass
+class FitOutput:
+    """What :func:`fit_run` returns: the InferenceData plus bookkeeping."""
+
+    idata: az.InferenceData
+    exclusions: list[Exclusion]
+    timing: dict[str, float]
+    train_rows: np.ndarray
+    heldout_rows: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+
+def _model_fn(model_cfg: ModelConfig):
+    mod = get_model(model_cfg.name)
+    return mod, partial(mod.model, order_bias=model_cfg.order_bias, **model_cfg.priors)
+
+
+def _model_args(arr: ComparisonArrays):
+    return (
+        jnp.asarray(arr.idx_a),
+        jnp.asarray(arr.idx_b),
+        jnp.asarray(arr.n, dtype=jnp.float32),
+        arr.n_outcomes,
+    )
+
+
+def _resolve_chain_method(inf: InferenceConfig) -> str:
+    if inf.chains == 1:
+        return "sequential"
+    if inf.chain_method == "parallel" and jax.local_device_count() < inf.chains:
+        logger.info(
+            "chain_method 'parallel' needs %d devices but JAX sees %d; running chains 'sequential' "
+            "(the CLI exposes one CPU device per chain; from Python call "
+            "numpyro.set_host_device_count(n) before importing jax)",
+            inf.chains, jax.local_device_count(),
+        )
+        return "sequential"
+    return inf.chain_method
+
+
+def _coords(data: PreferenceData, arr: ComparisonArrays):
+    return {"outcome": data.outcome_ids, "comparison": arr.rows.astype(np.int64)}
+
+
+def _label_outcomes(idata: az.InferenceData, data: PreferenceData) -> az.InferenceData:
+    texts = data.outcomes["text"].to_numpy(dtype=str)
+    cats = np.array([c if c is not None else "" for c in data.outcomes["category"]], dtype=str)
+    for group in idata.groups():
+        ds = getattr(idata, group)
+        if "outcome" in ds.dims:
+            ds.coords["outcome_text"] = ("outcome", texts)
+            ds.coords["outcome_category"] = ("outcome", cats)
+    return idata
+
+
+def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
+    kernel = NUTS(
+        model_fn,
+        target_accept_prob=inf.target_accept,
+        max_tree_depth=inf.max_tree_depth,
+        dense_mass=inf.dense_mass,
+        init_strategy=init_to_median(num_samples=15),
+    )
+    mcmc = MCMC(
+        kernel,
+        num_warmup=inf.warmup,
+        num_samples=inf.draws,
+        num_chains=inf.chains,
+        chain_method=_resolve_chain_method(inf),
+        progress_bar=inf.progress_bar,
+    )
+    key = jax.random.PRNGKey(inf.seed)
+    t0 = time.perf_counter()
+    mcmc.warmup(key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS, collect_warmup=False)
+    t1 = time.perf_counter()
+    mcmc.run(mcmc.post_warmup_state.rng_key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS)
+    jax.block_until_ready(mcmc.get_samples())
+    t2 = time.perf_counter()
+    timing["warmup_s"] = t1 - t0  # includes compilation
+    timing["sampling_s"] = t2 - t1
+    return mcmc
+
+
+def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
+    if inf.method == "map":
+        guide = autoguide.AutoDelta(model_fn, init_loc_fn=init_to_median(num_samples=15))
+    elif inf.svi_guide == "lowrank":
+        guide = autoguide.AutoLowRankMultivariateNormal(model_fn, init_loc_fn=init_to_median(num_samples=15))
+    else:
+        guide = autoguide.AutoNormal(model_fn, init_loc_fn=init_to_median(num_samples=15))
+    svi = SVI(model_fn, guide, numpyro.optim.Adam(inf.svi_learning_rate), Trace_ELBO())
+    key, pkey = jax.random.split(jax.random.PRNGKey(inf.seed))
+    t0 = time.perf_counter()
+    res = svi.run(key, inf.svi_steps, *args, k_a=k_a, progress_bar=inf.progress_bar)
+    t1 = time.perf_counter()
+    n = 1 if inf.method == "map" else inf.svi_draws
+    pred = Predictive(model_fn, guide=guide, params=res.params, num_samples=n, exclude_deterministic=False)
+    samples = pred(pkey, *args)
+    samples.pop("y", None)
+    timing["optimisation_s"] = t1 - t0
+    timing["final_loss"] = float(res.losses[-1])
+    return samples, res.losses
+
+
+def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
+    """Fit ``data`` as the config says (split, policy, model, inference)."""
+    mod, model_fn = _model_fn(cfg.model)
+    timing: dict[str, float] = {}
+    rng = np.random.default_rng(cfg.heldout.seed)
+    train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs, rng)
+    arr, excl = data.arrays(cfg.data.unparseable, rows=train_rows)
+    if len(arr.n) == 0:
+        raise ValueError(f"{data.source}: no comparison rows with answers are left to fit")
+    if cfg.model.order_bias is False and _all_same_side(data, train_rows):
+        logger.warning("every answer is 'A' (or every answer 'B'): this is order bias, not preference; "
+                       "set model.order_bias: true")
+    args = _model_args(arr)
+    k_a = jnp.asarray(arr.k_a, dtype=jnp.float32)
+    inf = cfg.inference
+    coords = _coords(data, arr)
+    dims = {**mod.DIMS, "idx_a": ["comparison"], "idx_b": ["comparison"], "n": ["comparison"]}
+    constant = {"idx_a": np.asarray(arr.idx_a), "idx_b": np.asarray(arr.idx_b), "n": np.asarray(arr.n)}
+    t_start = time.perf_counter()
+    if inf.method == "nuts":
+        mcmc = _run_nuts(model_fn, args, k_a, inf, timing)
+        idata = az.from_numpyro(mcmc, coords=coords, dims=dims, log_likelihood=True, constant_data=constant)
+    else:
+        samples, losses = _run_svi(model_fn, args, k_a, inf, timing)
+        posterior = {k: np.asarray(v)[None] for k, v in samples.items()}
+        ll = numpyro_log_likelihood(model_fn, samples, *args, k_a=k_a)
+        idata = az.from_dict(
+            posterior=posterior,
+            log_likelihood={k: np.asarray(v)[None] for k, v in ll.items()},
+            observed_data={"y": np.asarray(arr.k_a)},
+            constant_data=constant,
+            coords=coords,
+            dims=dims,
+        )
+    timing["total_s"] = time.perf_counter() - t_start
+    if len(held_rows):
+        _add_heldout_predictions(idata, data, mod, cfg, held_rows)
+    idata = _label_outcomes(idata, data)
+    attrs = idata.posterior.attrs
+    attrs["inference_method"] = inf.method
+    attrs["approximate"] = int(inf.method != "nuts")
+    attrs["model"] = cfg.model.name
+    attrs["order_bias"] = int(cfg.model.order_bias)
+    attrs["link"] = mod.LINK
+    attrs["unparseable_policy"] = cfg.data.unparseable
+    attrs["scale"] = mod.SCALE_NOTE
+    attrs["seed"] = inf.seed
+    attrs["n_heldout_rows"] = int(len(held_rows))
+    notes = []
+    if inf.method != "nuts":
+        notes.append(
+            f"APPROXIMATE: fitted by {inf.method.upper()}, not MCMC; "
+            + ("a single point estimate, no uncertainty" if inf.method == "map"
+               else "variational intervals are typically too narrow")
+        )
+    return FitOutput(idata=idata, exclusions=excl, timing=timing, train_rows=train_rows,
+                     heldout_rows=held_rows, notes=notes)
+
+
+def _all_same_side(data: PreferenceData, rows) -> bool:
+    c = data.counts.iloc[rows]
+    return bool(c["n_b"].sum() == 0 or c["n_a"].sum() == 0)
+
+
+def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows):
+    arr, excl = data.arrays(cfg.data.unparseable, rows=held_rows)
+    post = idata.posterior
+    names = [v for v in ("mu", "sigma", "u", "order_bias") if v in post]
+    params = {k: jnp.asarray(post[k].values) for k in names}
+    z = mod.latent_score(params, jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias)
+    p = np.asarray(cdf(z, mod.LINK))
+    heldout = arr.rows.astype(np.int64)
+    idata.add_groups(
+        predictions=xr.Dataset(
+            {"p_a": (("chain", "draw", "heldout"), p)},
+            coords={"chain": post.chain.values, "draw": post.draw.values, "heldout": heldout},
+        ),
+        predictions_constant_data=xr.Dataset(
+            {
+                "idx_a": ("heldout", arr.idx_a),
+                "idx_b": ("heldout", arr.idx_b),
+                "k_a": ("heldout", arr.k_a),
+                "n": ("heldout", arr.n),
+            },
+            coords={"heldout": heldout},
+        ),
+    )
+
+
+def fit(
+    data: PreferenceData,
+    model: str = "thurstonian",
+    config: RunConfig | None = None,
+    *,
+    order_bias: bool | None = None,
+    **inference,
+) -> az.InferenceData:
+    """Fit a model to preference data and return the posterior as InferenceData.
+
+    Parameters
+    ----------
+    data : PreferenceData
+    model : {"thurstonian", "bradley_terry"}
+    config : RunConfig, optional
+        A full recipe; ``model``/``order_bias``/``inference`` keywords override it.
+    **inference
+        Any field of :class:`~bayes_utility.config.InferenceConfig`
+        (``chains``, ``warmup``, ``draws``, ``seed``, ``method``, ...).
+    """
+    if config is None:
+        config = RunConfig(data={"path": data.source})
+    overrides: dict = {"model": {"name": model}}
+    if order_bias is not None:
+        overrides["model"]["order_bias"] = order_bias
+    if inference:
+        overrides["inference"] = inference
+    cfg = config.with_overrides(**overrides)
+    return fit_run(data, cfg).idata
+
+
+__all__ = ["fit", "fit_run", "FitOutput", "HeldoutConfig"]

@@ -1,0 +1,101 @@
+r"""Likelihood pieces shared by the pairwise-comparison models.
+
+A comparison row holds :math:`k` answers "A" out of :math:`n` answers to one
+ordered pair. Given a latent score :math:`z` (probit or logit scale),
+
+.. math::
+
+    \log p(k \mid n, z) = \log\binom{n}{k} + k \log F(z) + (n - k) \log F(-z),
+
+with :math:`F = \Phi` (probit) or the logistic function (logit). The binomial
+coefficient uses :math:`\Gamma` so that fractional :math:`k` (the reference method's
+half-votes for unparseable answers) gives a proper pseudo-likelihood; log-CDFs are
+evaluated stably (``log_ndtr``, ``log_sigmoid``), never as ``log(Phi(z))``.
+"""
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.scipy.special import gammaln, log_ndtr, ndtr
+from numpyro.distributions import Distribution, constraints
+from numpyro.distributions.util import promote_shapes, validate_sample
+
+LINKS = ("probit", "logit")
+
+
+def log_cdf(z, link: str):
+    """Stable :math:`\\log F(z)` for the probit or logit link."""
+    if link == "probit":
+        return log_ndtr(z)
+    if link == "logit":
+        return jax.nn.log_sigmoid(z)
+    raise ValueError(f"unknown link {link!r}; expected one of {LINKS}")
+
+
+def cdf(z, link: str):
+    """:math:`F(z)`: probability of answer "A" given the latent score."""
+    if link == "probit":
+        return ndtr(z)
+    if link == "logit":
+        return jax.nn.sigmoid(z)
+    raise ValueError(f"unknown link {link!r}; expected one of {LINKS}")
+
+
+def pair_log_likelihood(k, n, z, link: str):
+    """Binomial log-likelihood of ``k`` of ``n`` answers "A" at latent score ``z``."""
+    log_binom = gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
+    return log_binom + k * log_cdf(z, link) + (n - k) * log_cdf(-z, link)
+
+
+class PairwiseBinomial(Distribution):
+    """Number of "A" answers among ``total_count`` answers, with P(A) = F(z).
+
+    Parameters
+    ----------
+    z : array
+        Latent score on the link's scale.
+    total_count : array
+        Answers per row (may be fractional under the half-vote policy).
+    link : {"probit", "logit"}
+    """
+
+    arg_constraints = {"z": constraints.real, "total_count": constraints.nonnegative}
+    pytree_data_fields = ("z", "total_count")
+    pytree_aux_fields = ("link",)
+    has_enumerate_support = False
+
+    def __init__(self, z, total_count, link: str = "probit", *, validate_args=None):
+        if link not in LINKS:
+            raise ValueError(f"unknown link {link!r}; expected one of {LINKS}")
+        self.link = link
+        self.z, self.total_count = promote_shapes(z, total_count)
+        batch_shape = jax.lax.broadcast_shapes(jnp.shape(z), jnp.shape(total_count))
+        super().__init__(batch_shape=batch_shape, validate_args=validate_args)
+
+    @constraints.dependent_property(is_discrete=False, event_dim=0)
+    def support(self):
+        return constraints.interval(0.0, self.total_count)
+
+    @property
+    def probs(self):
+        return cdf(self.z, self.link)
+
+    def sample(self, key, sample_shape=()):
+        shape = sample_shape + self.batch_shape
+        n = jnp.broadcast_to(self.total_count, shape)
+        p = jnp.broadcast_to(self.probs, shape)
+        # Integer draws; fractional total counts are rounded down for simulation.
+        return jax.random.binomial(key, jnp.floor(n), p).astype(jnp.result_type(float))
+
+    @validate_sample
+    def log_prob(self, value):
+        return pair_log_likelihood(value, self.total_count, self.z, self.link)
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def variance(self):
+        p = self.probs
+        return self.total_count * p * (1 - p)

@@ -1,0 +1,217 @@
+"""Run folders: everything needed to read and reproduce a fit.
+
+A run folder (``outputs/<name>-<UTC time>/``) holds
+
+=========================  =====================================================
+``posterior.nc``           ArviZ InferenceData (netCDF groups), outcome ids and
+                           texts as coordinates
+``summary.csv``            one row per outcome and reported quantity: mean, sd,
+                           HDI, MCSE, bulk/tail ESS, R-hat, with outcome texts
+``summary_scalars.csv``    the same for scalar parameters (spreads, order bias)
+``diagnostics.json``       the verdict and its figures; ``verdict.txt`` in words
+``heldout.json``           held-out accuracy and log-loss with intervals (if asked)
+``exclusions.csv``         comparison rows not used, and why (if any)
+``config.yaml``            the resolved config, every default spelled out
+``provenance.json``        data hash, package versions, seed, timing, git SHA
+=========================  =====================================================
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import importlib.metadata
+import json
+import logging
+import platform
+import subprocess
+from dataclasses import asdict
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+
+from .config import RunConfig, dump_config
+from .data import PreferenceData
+from .diagnostics import Verdict
+from .heldout import heldout_metrics, pair_level
+from .models import get_model
+
+logger = logging.getLogger(__name__)
+
+PACKAGES = ("bayes_utility", "numpyro", "jax", "jaxlib", "arviz", "xarray", "numpy", "scipy", "pandas")
+
+
+def package_versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_sha(path: Path | None = None) -> str | None:
+    try:
+        res = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=path or Path(__file__).parent,
+            capture_output=True, text=True, timeout=5,
+        )
+        return res.stdout.strip() or None if res.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def new_run_dir(cfg: RunConfig, out: str | Path | None = None) -> Path:
+    """A fresh folder ``<out>/<name>-<YYYYmmddTHHMMSSZ>`` (suffixed if it exists)."""
+    base = Path(out or cfg.output.dir)
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    name = cfg.output.run_name or f"{cfg.name}-{stamp}"
+    run = base / name
+    k = 1
+    while run.exists():
+        k += 1
+        run = base / f"{name}-{k}"
+    run.mkdir(parents=True)
+    return run
+
+
+def summary_table(idata, data: PreferenceData | None = None, hdi_prob: float = 0.94) -> pd.DataFrame:
+    """Per-outcome summary of the model's reported quantities, with outcome texts."""
+    model = get_model(idata.posterior.attrs.get("model", "thurstonian"))
+    names = [v for v in model.REPORTED if v in idata.posterior]
+    stat_kind = "all" if idata.posterior.sizes["draw"] > 1 else "stats"
+    frames = []
+    for v in names:
+        s = az.summary(idata, var_names=[v], hdi_prob=hdi_prob, kind=stat_kind, round_to="none")
+        s.index = idata.posterior["outcome"].values.astype(str)
+        s.insert(0, "quantity", v)
+        frames.append(s)
+    table = pd.concat(frames).rename_axis("outcome_id").reset_index()
+    post = idata.posterior
+    texts = dict(zip(post["outcome"].values.astype(str), post["outcome_text"].values.astype(str)))
+    cats = dict(zip(post["outcome"].values.astype(str), post["outcome_category"].values.astype(str)))
+    table.insert(2, "text", table["outcome_id"].map(texts))
+    table.insert(3, "category", table["outcome_id"].map(cats))
+    return table
+
+
+def scalar_summary(idata, hdi_prob: float = 0.94) -> pd.DataFrame:
+    post = idata.posterior
+    names = [v for v in post.data_vars if post[v].ndim == 2]
+    if not names:
+        return pd.DataFrame()
+    kind = "all" if post.sizes["draw"] > 1 else "stats"
+    return az.summary(idata, var_names=names, hdi_prob=hdi_prob, kind=kind, round_to="none").rename_axis("parameter").reset_index()
+
+
+def heldout_summary(idata, data: PreferenceData, unparseable: str, hdi_prob: float = 0.94) -> dict | None:
+    """Held-out accuracy and log-loss (see :mod:`bayes_utility.heldout`)."""
+    if "predictions" not in idata.groups():
+        return None
+    pc = idata.predictions_constant_data
+    rows = pc["heldout"].values
+    p = idata.predictions["p_a"].values
+    draws = p.reshape(-1, p.shape[-1])
+    emp, pred = pair_level(data.counts, rows, pc["k_a"].values, pc["n"].values, draws)
+    res = heldout_metrics(emp, pred, prob=hdi_prob)
+    res["unparseable_policy"] = unparseable
+    return res
+
+
+def write_run(
+    run_dir: Path,
+    cfg: RunConfig,
+    data: PreferenceData,
+    fit_out,
+    verdict: Verdict,
+    heldout: dict | None,
+) -> dict[str, Path]:
+    """Write every file of a run folder; returns their paths by role."""
+    idata = fit_out.idata
+    paths = {}
+    paths["posterior"] = run_dir / "posterior.nc"
+    idata.to_netcdf(str(paths["posterior"]))
+    summ = summary_table(idata, data, cfg.output.hdi_prob)
+    paths["summary"] = run_dir / "summary.csv"
+    summ.to_csv(paths["summary"], index=False, float_format="%.6g")
+    scal = scalar_summary(idata, cfg.output.hdi_prob)
+    if len(scal):
+        paths["summary_scalars"] = run_dir / "summary_scalars.csv"
+        scal.to_csv(paths["summary_scalars"], index=False, float_format="%.6g")
+    paths["diagnostics"] = run_dir / "diagnostics.json"
+    paths["diagnostics"].write_text(json.dumps(verdict.to_dict(), indent=2))
+    paths["verdict"] = run_dir / "verdict.txt"
+    notes = "\n".join(fit_out.notes)
+    paths["verdict"].write_text(verdict.text() + ("\n" + notes if notes else "") + "\n")
+    if heldout is not None:
+        paths["heldout"] = run_dir / "heldout.json"
+        paths["heldout"].write_text(json.dumps(heldout, indent=2))
+    if fit_out.exclusions:
+        paths["exclusions"] = run_dir / "exclusions.csv"
+        pd.DataFrame([asdict(e) for e in fit_out.exclusions]).to_csv(paths["exclusions"], index=False)
+    paths["config"] = run_dir / "config.yaml"
+    paths["config"].write_text(dump_config(cfg))
+    prov = {
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "data_source": data.source,
+        "data_sha256": data.content_hash(),
+        "n_outcomes": data.n_outcomes,
+        "n_comparison_rows": int(len(data.counts)),
+        "n_rows_fitted": int(idata.constant_data.sizes["comparison"]),
+        "n_rows_heldout": int(len(fit_out.heldout_rows)),
+        "n_rows_excluded": len(fit_out.exclusions),
+        "respondents": data.respondents,
+        "model": cfg.model.name,
+        "inference_method": cfg.inference.method,
+        "seed": cfg.inference.seed,
+        "timing_s": fit_out.timing,
+        "versions": package_versions(),
+        "git_sha": git_sha(),
+        "jax_devices": _devices(),
+    }
+    paths["provenance"] = run_dir / "provenance.json"
+    paths["provenance"].write_text(json.dumps(prov, indent=2, default=str))
+    return paths
+
+
+def _devices() -> list[str]:
+    import jax
+
+    return [str(d) for d in jax.devices()]
+
+
+def load_run(run_dir: str | Path):
+    """Read a run folder back: ``(idata, summary DataFrame, diagnostics dict, heldout dict|None)``."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "posterior.nc").exists():
+        raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc)")
+    idata = az.from_netcdf(str(run_dir / "posterior.nc"))
+    summ = pd.read_csv(run_dir / "summary.csv")
+    diag = json.loads((run_dir / "diagnostics.json").read_text())
+    held = json.loads((run_dir / "heldout.json").read_text()) if (run_dir / "heldout.json").exists() else None
+    return idata, summ, diag, held
+
+
+def format_summary(summ: pd.DataFrame, quantity: str = "utility", top: int | None = None) -> str:
+    """Human-readable utility table, best first, with the HDI."""
+    s = summ[summ["quantity"] == quantity].sort_values("mean", ascending=False)
+    hdi = [c for c in s.columns if c.startswith("hdi_")]
+    lines = []
+    width = 60
+    rows = s if top is None else pd.concat([s.head(top), s.tail(top)]) if len(s) > 2 * top else s
+    for i, d in enumerate(rows.to_dict("records")):
+        text = str(d["text"])
+        text = text if len(text) <= width else text[: width - 1] + "…"
+        ci = f"[{d[hdi[0]]:+.2f}, {d[hdi[1]]:+.2f}]" if len(hdi) == 2 and np.isfinite(d[hdi[0]]) else ""
+        rhat = d.get("r_hat", np.nan)
+        lines.append(f"{d['mean']:+.2f} {ci:>16}  R̂={rhat:.3f}  {text}" if np.isfinite(rhat)
+                     else f"{d['mean']:+.2f} {ci:>16}  {text}")
+        if top is not None and len(s) > 2 * top and i == top - 1:
+            lines.append(f"   ... {len(s) - 2 * top} more ...")
+    if len(hdi) == 2:
+        prob = float(hdi[1][4:-1]) - float(hdi[0][4:-1])
+        hdr = f"{quantity} (posterior mean [{prob:.0f}% HDI]), best first"
+    else:
+        hdr = f"{quantity} (point estimate; no interval)"
+    return hdr + "\n" + "\n".join(lines)

@@ -1,0 +1,48 @@
+"""The fit workflow behind ``bayes-utility fit``: load, fit, diagnose, write."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from .config import RunConfig
+from .data import PreferenceData, load_dataset
+from .diagnostics import Verdict, diagnose
+from .inference import FitOutput, fit_run
+from .results import heldout_summary, new_run_dir, write_run
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RunResult:
+    run_dir: Path
+    fit: FitOutput
+    verdict: Verdict
+    heldout: dict | None
+    data: PreferenceData
+
+
+def load_data_for(cfg: RunConfig) -> PreferenceData:
+    """Load and select the data a config names."""
+    data = load_dataset(cfg.data.path, outcomes=cfg.data.outcomes)
+    if cfg.data.respondent or cfg.data.prompt_template:
+        data = data.select(cfg.data.respondent, cfg.data.prompt_template)
+    elif len(data.respondents) > 1:
+        raise ValueError(
+            f"{data.source}: answers of {len(data.respondents)} respondents {data.respondents}; "
+            "these flat models fit one respondent: set data.respondent"
+        )
+    return data
+
+
+def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path | None = None) -> RunResult:
+    """Fit as configured and write a run folder; returns where and what."""
+    data = data if data is not None else load_data_for(cfg)
+    logger.info("data: %s", data)
+    fit_out = fit_run(data, cfg)
+    verdict = diagnose(fit_out.idata)
+    held = heldout_summary(fit_out.idata, data, cfg.data.unparseable, cfg.output.hdi_prob)
+    run_dir = new_run_dir(cfg, out)
+    write_run(run_dir, cfg, data, fit_out, verdict, held)
+    return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data)

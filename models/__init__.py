@@ -1,0 +1,31 @@
+"""NumPyro model definitions, one module per statistical model.
+
+Installed as :mod:`bayes_utility.models`; load a model by name with
+:func:`bayes_utility.models.get_model` (or ``model: NAME`` in a config).
+
+Every module defines
+
+``model(idx_a, idx_b, n, n_outcomes, k_a=None, *, order_bias=False, **priors)``
+    the plain NumPyro model; ``k_a=None`` gives the prior predictive.
+``latent_score(params, idx_a, idx_b, order_bias=False)``
+    the link-scale score of "A" for each row, from a dict of parameter values
+    (used inside the model and for predictions, so the two never disagree).
+``LINK``, ``PRIORS`` (default prior hyper-parameters), ``DIMS`` (site -> dims),
+``REPORTED`` (the sites summarised per outcome) and ``SCALE_NOTE``.
+"""
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+MODEL_NAMES = ("thurstonian", "bradley_terry")
+
+__all__ = ["MODEL_NAMES", "get_model"]
+
+
+def get_model(name: str) -> ModuleType:
+    """Return the model module called ``name`` (e.g. ``"thurstonian"``)."""
+    key = name.replace("-", "_").lower()
+    if key not in MODEL_NAMES:
+        raise ValueError(f"unknown model {name!r}; available: {', '.join(MODEL_NAMES)}")
+    return importlib.import_module(f"{__name__}.{key}")

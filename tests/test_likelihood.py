@@ -1,0 +1,69 @@
+"""Likelihood against scipy's closed forms."""
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy import stats
+from scipy.special import expit
+
+from bayes_utility.likelihood import PairwiseBinomial, cdf, pair_log_likelihood
+
+TOL = 1e-4  # float32 arithmetic
+
+
+@pytest.mark.parametrize("link", ["probit", "logit"])
+def test_log_likelihood_matches_scipy_binomial(link):
+    rng = np.random.default_rng(0)
+    z = rng.normal(0, 2, 200)
+    n = rng.integers(1, 30, 200)
+    k = rng.integers(0, n + 1)
+    p = stats.norm.cdf(z) if link == "probit" else expit(z)
+    expected = stats.binom.logpmf(k, n, p)
+    got = np.asarray(pair_log_likelihood(jnp.asarray(k, jnp.float32), jnp.asarray(n, jnp.float32),
+                                         jnp.asarray(z, jnp.float32), link))
+    np.testing.assert_allclose(got, expected, rtol=TOL, atol=TOL)
+
+
+def test_probit_cdf_is_normal_cdf():
+    z = np.linspace(-6, 6, 101)
+    np.testing.assert_allclose(np.asarray(cdf(jnp.asarray(z), "probit")), stats.norm.cdf(z), atol=1e-6)
+
+
+@pytest.mark.parametrize("link", ["probit", "logit"])
+def test_extreme_scores_are_finite_and_right(link):
+    # log Phi(-30) = -454.3 (scipy's logcdf); naive log(Phi(z)) gives -inf in float32.
+    z = jnp.asarray([-30.0, 30.0])
+    ll = np.asarray(pair_log_likelihood(jnp.asarray([3.0, 3.0]), jnp.asarray([3.0, 3.0]), z, link))
+    ref = stats.norm.logcdf([-30.0, 30.0]) * 3 if link == "probit" else -np.log1p(np.exp([30.0, -30.0])) * 3
+    assert np.all(np.isfinite(ll))
+    np.testing.assert_allclose(ll, ref, rtol=1e-4, atol=1e-5)
+
+
+def test_fractional_counts_interpolate():
+    # half-votes: k = 2.5 of 5 gives a value between k=2 and k=3 at z=0
+    ll = [float(pair_log_likelihood(jnp.float32(k), jnp.float32(5.0), jnp.float32(0.0), "probit"))
+          for k in (2.0, 2.5, 3.0)]
+    assert ll[1] > min(ll[0], ll[2]) - 1e-6
+    assert np.isfinite(ll[1])
+
+
+def test_gradient_matches_finite_difference():
+    k, n = jnp.float32(7.0), jnp.float32(10.0)
+    f = lambda z: pair_log_likelihood(k, n, z, "probit")  # noqa: E731
+    z0, h = 0.3, 1e-2
+    fd = (float(f(jnp.float32(z0 + h))) - float(f(jnp.float32(z0 - h)))) / (2 * h)
+    assert abs(float(jax.grad(f)(jnp.float32(z0))) - fd) < 1e-3
+
+
+def test_distribution_sampling_mean():
+    d = PairwiseBinomial(jnp.full(20000, 0.5), jnp.full(20000, 10.0), link="probit")
+    x = np.asarray(d.sample(jax.random.PRNGKey(0)))
+    p = stats.norm.cdf(0.5)
+    se = np.sqrt(10 * p * (1 - p) / 20000)
+    assert abs(x.mean() - 10 * p) < 4 * se
+    np.testing.assert_allclose(np.asarray(d.log_prob(jnp.float32(4.0)))[0], stats.binom.logpmf(4, 10, p), rtol=1e-4)
+
+
+def test_unknown_link():
+    with pytest.raises(ValueError, match="unknown link"):
+        PairwiseBinomial(0.0, 1.0, link="cauchit")
