@@ -137,8 +137,10 @@ def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
     res = svi.run(key, inf.svi_steps, *args, k_a=k_a, progress_bar=inf.progress_bar)
     t1 = time.perf_counter()
     n = 1 if inf.method == "map" else inf.svi_draws
-    pred = Predictive(model_fn, guide=guide, params=res.params, num_samples=n, exclude_deterministic=False)
-    samples = pred(pkey, *args)
+    gkey, mkey = jax.random.split(pkey)
+    latent = guide.sample_posterior(gkey, res.params, *args, sample_shape=(n,))
+    samples = Predictive(model_fn, posterior_samples=latent)(mkey, *args)
+    samples = {**latent, **samples}
     samples.pop("y", None)
     timing["optimisation_s"] = t1 - t0
     timing["final_loss"] = float(res.losses[-1])
@@ -240,6 +242,7 @@ def fit(
     config: RunConfig | None = None,
     *,
     order_bias: bool | None = None,
+    unparseable: str | None = None,
     **inference,
 ) -> az.InferenceData:
     """Fit a model to preference data and return the posterior as InferenceData.
@@ -248,6 +251,10 @@ def fit(
     ----------
     data : PreferenceData
     model : {"thurstonian", "bradley_terry"}
+    order_bias : bool, optional
+        Model a presentation-order bias (default: the config's, else off).
+    unparseable : {"half", "exclude"}, optional
+        Unparseable-answer policy (default: the config's, else ``"half"``).
     config : RunConfig, optional
         A full recipe; ``model``/``order_bias``/``inference`` keywords override it.
     **inference
@@ -259,6 +266,8 @@ def fit(
     overrides: dict = {"model": {"name": model}}
     if order_bias is not None:
         overrides["model"]["order_bias"] = order_bias
+    if unparseable is not None:
+        overrides["data"] = {"unparseable": unparseable}
     if inference:
         overrides["inference"] = inference
     cfg = config.with_overrides(**overrides)

@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Set up (first run only) and run the test suite: unit tests plus the statistical
+# tests (marked `statistical`); tests marked `slow` only with: scripts/test.sh -m slow
+source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh" "test"
+exec python -m pytest "$@"

@@ -1,0 +1,107 @@
+"""End to end: the Python API, run folders and the CLI on small data."""
+import json
+import subprocess
+import sys
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayes_utility as bu
+from bayes_utility.config import RunConfig
+
+FAST = {"chains": 2, "warmup": 150, "draws": 150, "progress_bar": False, "chain_method": "sequential"}
+
+
+def test_fit_returns_labelled_inferencedata(small_data):
+    idata = bu.fit(small_data, model="thurstonian", seed=1, **FAST)
+    assert isinstance(idata, az.InferenceData)
+    for g in ("posterior", "sample_stats", "log_likelihood", "observed_data", "constant_data"):
+        assert g in idata.groups(), g
+    post = idata.posterior
+    assert post["utility"].dims == ("chain", "draw", "outcome")
+    assert list(post["outcome"].values) == small_data.outcome_ids
+    assert list(post["outcome_text"].values) == small_data.outcomes["text"].tolist()
+    # one log-likelihood value per comparison row (for LOO)
+    assert idata.log_likelihood["y"].shape == (2, 150, len(small_data.counts))
+    loo = az.loo(idata)
+    assert np.isfinite(loo.elpd_loo)
+    assert post.attrs["inference_method"] == "nuts"
+
+
+def test_bradley_terry_and_map_are_labelled(small_data):
+    idata = bu.fit(small_data, model="bradley_terry", method="map", svi_steps=300, progress_bar=False)
+    assert idata.posterior.attrs["inference_method"] == "map"
+    assert idata.posterior.attrs["approximate"] == 1
+    assert idata.posterior.sizes["draw"] == 1
+    verdict = bu.diagnose(idata)
+    assert not verdict.ok and "APPROXIMATE" in verdict.text()
+
+
+def test_run_folder_contents(small_data, tmp_path):
+    cfg = RunConfig(name="t", data={"path": "unused"}, inference=FAST, heldout={"fraction": 0.2})
+    res = bu.run_fit(cfg, data=small_data, out=tmp_path)
+    files = {p.name for p in res.run_dir.iterdir()}
+    for f in ("posterior.nc", "summary.csv", "summary_scalars.csv", "diagnostics.json", "verdict.txt",
+              "heldout.json", "config.yaml", "provenance.json"):
+        assert f in files, f
+    summ = pd.read_csv(res.run_dir / "summary.csv")
+    for col in ("outcome_id", "text", "mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"):
+        assert col in summ.columns, col
+    assert set(summ["quantity"]) == {"utility", "noise_sd"}
+    prov = json.loads((res.run_dir / "provenance.json").read_text())
+    assert prov["data_sha256"] == small_data.content_hash()
+    assert prov["n_rows_fitted"] + prov["n_rows_heldout"] == len(small_data.counts)
+    assert prov["seed"] == FAST.get("seed", 0)
+    held = json.loads((res.run_dir / "heldout.json").read_text())
+    assert held["n_pairs"] > 0 and 0 <= held["accuracy"]["mean"] <= 1
+    back, _, diag, _ = bu.load_run(res.run_dir)
+    assert "predictions" in back.groups()
+    assert list(back.posterior["outcome_text"].values) == small_data.outcomes["text"].tolist()
+    assert diag["n_draws"] == 300
+
+
+def test_order_bias_warning_when_everything_is_a(caplog):
+    outs = pd.DataFrame({"id": ["a", "b", "c"], "text": ["A", "B", "C"]})
+    counts = pd.DataFrame({"outcome_a": ["a", "b", "b", "c"], "outcome_b": ["b", "a", "c", "b"],
+                           "n_a": [3, 3, 3, 3], "n_b": [0, 0, 0, 0]})
+    data = bu.PreferenceData.from_tables(outs, counts=counts)
+    with caplog.at_level("WARNING"):
+        bu.fit(data, method="map", svi_steps=50, progress_bar=False)
+    assert "order bias, not preference" in caplog.text
+
+
+def _cli(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "bayes_utility", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_cli_fit_and_summary(small_data, tmp_path):
+    data_dir = small_data.write(tmp_path / "data")
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(
+        f"name: clitest\ndata: {{path: {data_dir}}}\n"
+        "inference: {chains: 2, warmup: 100, draws: 100, progress_bar: false}\n"
+        "heldout: {fraction: 0.1}\n"
+    )
+    res = _cli("fit", str(cfg), "--out", str(tmp_path / "out"))
+    assert res.returncode in (0, 3), res.stderr
+    assert "run folder:" in res.stdout and "held-out" in res.stdout
+    run = next((tmp_path / "out").iterdir())
+    assert (run / "posterior.nc").exists()
+    s = _cli("summary", str(run))
+    assert s.returncode == 0 and "utility (posterior mean" in s.stdout
+
+
+def test_cli_reports_bad_data_clearly(tmp_path):
+    (tmp_path / "outcomes.csv").write_text("id,text\na,A\nb,B\n")
+    (tmp_path / "counts.csv").write_text("outcome_a,outcome_b,n_a,n_b\na,c,1,-1\n")
+    res = _cli("validate", str(tmp_path))
+    assert res.returncode == 2
+    assert "counts.csv, row 1 (line 2), field 'outcome_b': unknown outcome id 'c'" in res.stderr
+    assert "field 'n_b': negative count" in res.stderr
+    bad_cfg = tmp_path / "c.yaml"
+    bad_cfg.write_text("name: x\ndata: {path: d}\nsampler: {}\n")
+    res = _cli("fit", str(bad_cfg))
+    assert res.returncode == 2 and "sampler" in res.stderr
