@@ -445,9 +445,13 @@ def counts_to_responses(counts: pd.DataFrame) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ComparisonArrays:
-    """Numeric arrays for a model: one entry per comparison row (ordered pair).
+    """Numeric arrays for a model: one entry per comparison.
 
-    ``k_a`` may be fractional under the ``half`` unparseable policy.
+    A comparison is an ordered pair (a row of ``counts``), or, with
+    ``pool_orders=True``, an unordered pair whose answers from both presentation
+    orders (and all rows of the pair) are added up: the sufficient statistic when the
+    model has no order bias, and half the work per gradient. ``k_a`` may be
+    fractional under the ``half`` unparseable policy.
     """
 
     idx_a: np.ndarray
@@ -455,7 +459,9 @@ class ComparisonArrays:
     k_a: np.ndarray
     n: np.ndarray
     n_outcomes: int
-    rows: np.ndarray  # positions of these rows in PreferenceData.counts
+    rows: np.ndarray  # for each comparison, its (first) row in PreferenceData.counts
+    n_rows: int  # rows of counts behind these comparisons
+    pooled: bool = False
 
 
 @dataclass(frozen=True)
@@ -584,7 +590,12 @@ class PreferenceData:
         """Raw responses if the data came with them, else expanded from counts."""
         return self.responses.copy() if self.responses is not None else counts_to_responses(self.counts)
 
-    def arrays(self, unparseable: UnparseablePolicy = "half", rows: np.ndarray | None = None) -> tuple[ComparisonArrays, list[Exclusion]]:
+    def arrays(
+        self,
+        unparseable: UnparseablePolicy = "half",
+        rows: np.ndarray | None = None,
+        pool_orders: bool = False,
+    ) -> tuple[ComparisonArrays, list[Exclusion]]:
         """Model-ready arrays, applying the unparseable-answer policy.
 
         Parameters
@@ -595,6 +606,8 @@ class PreferenceData:
             ``"exclude"``: unparseable answers are dropped, ``k_a = n_a``, ``n = n_a + n_b``.
         rows : array of int, optional
             Restrict to these rows of ``counts`` (e.g. the training split).
+        pool_orders : bool
+            Add up the answers of each unordered pair (see :class:`ComparisonArrays`).
 
         Returns
         -------
@@ -632,14 +645,22 @@ class PreferenceData:
         if len(exclusions) > 20:
             logger.warning("... %d more comparison rows excluded", len(exclusions) - 20)
         index = {o: i for i, o in enumerate(self.outcome_ids)}
-        arr = ComparisonArrays(
-            idx_a=c["outcome_a"].map(index).to_numpy(np.int32)[keep],
-            idx_b=c["outcome_b"].map(index).to_numpy(np.int32)[keep],
-            k_a=k[keep],
-            n=n[keep],
-            n_outcomes=self.n_outcomes,
-            rows=pos[keep],
-        )
+        ia = c["outcome_a"].map(index).to_numpy(np.int32)[keep]
+        ib = c["outcome_b"].map(index).to_numpy(np.int32)[keep]
+        k, n, pos = k[keep], n[keep], pos[keep]
+        if pool_orders and len(ia):
+            lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
+            key = lo.astype(np.int64) * self.n_outcomes + hi
+            uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+            k_lo = np.where(ia == lo, k, n - k)  # answers for the lower-index outcome
+            arr = ComparisonArrays(
+                idx_a=lo[first], idx_b=hi[first],
+                k_a=np.bincount(inv, weights=k_lo), n=np.bincount(inv, weights=n),
+                n_outcomes=self.n_outcomes, rows=pos[first], n_rows=int(len(pos)), pooled=True,
+            )
+        else:
+            arr = ComparisonArrays(idx_a=ia, idx_b=ib, k_a=k, n=n, n_outcomes=self.n_outcomes,
+                                   rows=pos, n_rows=int(len(pos)))
         return arr, exclusions
 
     # --------------------------------------------------------------------- io

@@ -27,13 +27,13 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import xarray as xr
-from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, init_to_median
+from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, init_to_median, init_to_uniform
 from numpyro.infer.util import log_likelihood as numpyro_log_likelihood
 
 from .config import HeldoutConfig, InferenceConfig, ModelConfig, RunConfig
 from .data import ComparisonArrays, Exclusion, PreferenceData
 from .heldout import split_pairs
-from .likelihood import cdf
+from .likelihood import cdf, pair_log_likelihood
 from .models import get_model
 
 logger = logging.getLogger(__name__)
@@ -53,18 +53,14 @@ class FitOutput:
     notes: list[str] = field(default_factory=list)
 
 
-def _model_fn(model_cfg: ModelConfig):
+def _model_fn(model_cfg: ModelConfig, n_outcomes: int):
     mod = get_model(model_cfg.name)
-    return mod, partial(mod.model, order_bias=model_cfg.order_bias, **model_cfg.priors)
+    fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias, **model_cfg.priors)
+    return mod, fn
 
 
 def _model_args(arr: ComparisonArrays):
-    return (
-        jnp.asarray(arr.idx_a),
-        jnp.asarray(arr.idx_b),
-        jnp.asarray(arr.n, dtype=jnp.float32),
-        arr.n_outcomes,
-    )
+    return (jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), jnp.asarray(arr.n, dtype=jnp.float32))
 
 
 def _resolve_chain_method(inf: InferenceConfig) -> str:
@@ -82,7 +78,7 @@ def _resolve_chain_method(inf: InferenceConfig) -> str:
 
 
 def _coords(data: PreferenceData, arr: ComparisonArrays):
-    return {"outcome": data.outcome_ids, "comparison": arr.rows.astype(np.int64)}
+    return {"outcome": data.outcome_ids, "comparison": np.arange(len(arr.n))}
 
 
 def _label_outcomes(idata: az.InferenceData, data: PreferenceData) -> az.InferenceData:
@@ -102,7 +98,7 @@ def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
         target_accept_prob=inf.target_accept,
         max_tree_depth=inf.max_tree_depth,
         dense_mass=inf.dense_mass,
-        init_strategy=init_to_median(num_samples=15),
+        init_strategy=init_to_uniform(radius=1.0),
     )
     mcmc = MCMC(
         kernel,
@@ -114,13 +110,10 @@ def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
     )
     key = jax.random.PRNGKey(inf.seed)
     t0 = time.perf_counter()
-    mcmc.warmup(key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS, collect_warmup=False)
-    t1 = time.perf_counter()
-    mcmc.run(mcmc.post_warmup_state.rng_key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS)
+    # One call for warm-up and sampling: one compilation instead of two.
+    mcmc.run(key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS)
     jax.block_until_ready(mcmc.get_samples())
-    t2 = time.perf_counter()
-    timing["warmup_s"] = t1 - t0  # includes compilation
-    timing["sampling_s"] = t2 - t1
+    timing["mcmc_s"] = time.perf_counter() - t0  # compilation + warm-up + sampling
     return mcmc
 
 
@@ -149,11 +142,12 @@ def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
 
 def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     """Fit ``data`` as the config says (split, policy, model, inference)."""
-    mod, model_fn = _model_fn(cfg.model)
+    mod, model_fn = _model_fn(cfg.model, data.n_outcomes)
     timing: dict[str, float] = {}
     rng = np.random.default_rng(cfg.heldout.seed)
     train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs, rng)
-    arr, excl = data.arrays(cfg.data.unparseable, rows=train_rows)
+    # Without order bias both presentation orders carry the same information: pool them.
+    arr, excl = data.arrays(cfg.data.unparseable, rows=train_rows, pool_orders=not cfg.model.order_bias)
     if len(arr.n) == 0:
         raise ValueError(f"{data.source}: no comparison rows with answers are left to fit")
     if cfg.model.order_bias is False and _all_same_side(data, train_rows):
@@ -163,24 +157,33 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     k_a = jnp.asarray(arr.k_a, dtype=jnp.float32)
     inf = cfg.inference
     coords = _coords(data, arr)
-    dims = {**mod.DIMS, "idx_a": ["comparison"], "idx_b": ["comparison"], "n": ["comparison"]}
-    constant = {"idx_a": np.asarray(arr.idx_a), "idx_b": np.asarray(arr.idx_b), "n": np.asarray(arr.n)}
+    ids = np.asarray(data.outcome_ids, dtype=str)
+    constant = {
+        "outcome_a": ids[arr.idx_a], "outcome_b": ids[arr.idx_b], "n": np.asarray(arr.n),
+        "idx_a": np.asarray(arr.idx_a), "idx_b": np.asarray(arr.idx_b), "first_row": arr.rows.astype(np.int64),
+    }
+    dims = {**mod.DIMS, **{k: ["comparison"] for k in constant}}
     t_start = time.perf_counter()
     if inf.method == "nuts":
         mcmc = _run_nuts(model_fn, args, k_a, inf, timing)
-        idata = az.from_numpyro(mcmc, coords=coords, dims=dims, log_likelihood=True, constant_data=constant)
+        samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
+        sample_stats = _nuts_sample_stats(mcmc)
     else:
-        samples, losses = _run_svi(model_fn, args, k_a, inf, timing)
-        posterior = {k: np.asarray(v)[None] for k, v in samples.items()}
-        ll = numpyro_log_likelihood(model_fn, samples, *args, k_a=k_a)
-        idata = az.from_dict(
-            posterior=posterior,
-            log_likelihood={k: np.asarray(v)[None] for k, v in ll.items()},
-            observed_data={"y": np.asarray(arr.k_a)},
-            constant_data=constant,
-            coords=coords,
-            dims=dims,
-        )
+        flat, _ = _run_svi(model_fn, args, k_a, inf, timing)
+        samples = {k: np.asarray(v)[None] for k, v in flat.items()}
+        sample_stats = None
+    t_post = time.perf_counter()
+    ll = pointwise_log_likelihood(mod, samples, arr, cfg.model.order_bias)
+    idata = az.from_dict(
+        posterior=samples,
+        sample_stats=sample_stats,
+        log_likelihood={"y": ll},
+        observed_data={"y": np.asarray(arr.k_a)},
+        constant_data=constant,
+        coords=coords,
+        dims=dims,
+    )
+    timing["to_inferencedata_s"] = time.perf_counter() - t_post
     timing["total_s"] = time.perf_counter() - t_start
     if len(held_rows):
         _add_heldout_predictions(idata, data, mod, cfg, held_rows)
@@ -195,6 +198,8 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     attrs["scale"] = mod.SCALE_NOTE
     attrs["seed"] = inf.seed
     attrs["n_heldout_rows"] = int(len(held_rows))
+    attrs["n_fitted_rows"] = arr.n_rows
+    attrs["comparison_unit"] = "unordered pair, both orders pooled" if arr.pooled else "ordered pair (row)"
     notes = []
     if inf.method != "nuts":
         notes.append(
@@ -204,6 +209,39 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         )
     return FitOutput(idata=idata, exclusions=excl, timing=timing, train_rows=train_rows,
                      heldout_rows=held_rows, notes=notes)
+
+
+def _nuts_sample_stats(mcmc) -> dict:
+    """NUTS statistics under ArviZ's names."""
+    extra = {k: np.asarray(v) for k, v in mcmc.get_extra_fields(group_by_chain=True).items()}
+    steps = extra["num_steps"]
+    return {
+        "diverging": extra["diverging"],
+        "energy": extra["energy"],
+        "lp": -extra["potential_energy"],
+        "n_steps": steps,
+        "tree_depth": np.floor(np.log2(np.maximum(steps, 1))).astype(np.int64) + 1,
+        "acceptance_rate": extra["accept_prob"],
+        "step_size": extra["adapt_state.step_size"],
+    }
+
+
+def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bias: bool) -> np.ndarray:
+    """Log-likelihood of every comparison under every draw, shape ``(chain, draw, comparison)``.
+
+    Uses the model module's own ``latent_score`` and the shared likelihood, one chain at
+    a time (memory), instead of re-tracing the model for every draw.
+    """
+    names = [v for v in ("mu", "sigma", "u", "order_bias") if v in samples]
+    params = {k: jnp.asarray(samples[k]) for k in names}
+    idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
+    k, n = jnp.asarray(arr.k_a, jnp.float32), jnp.asarray(arr.n, jnp.float32)
+
+    @jax.jit
+    def per_chain(p):
+        return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias), mod.LINK)
+
+    return np.asarray(jax.lax.map(per_chain, params))
 
 
 def _all_same_side(data: PreferenceData, rows) -> bool:

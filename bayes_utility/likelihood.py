@@ -14,9 +14,11 @@ evaluated stably (``log_ndtr``, ``log_sigmoid``), never as ``log(Phi(z))``.
 """
 from __future__ import annotations
 
+import math
+
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import gammaln, log_ndtr, ndtr
+from jax.scipy.special import erfc, gammaln, log_ndtr, ndtr
 from numpyro.distributions import Distribution, constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
@@ -41,10 +43,56 @@ def cdf(z, link: str):
     raise ValueError(f"unknown link {link!r}; expected one of {LINKS}")
 
 
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_TAIL = 8.0  # beyond |z| = 8 the asymptotic series is exact to float32 precision
+
+
+@jax.custom_jvp
+def log_ndtr_pair(z):
+    r"""``(log Phi(z), log Phi(-z))`` from one ``erfc`` evaluation.
+
+    The smaller tail :math:`\log\Phi(-|z|)` comes from ``erfc`` for :math:`|z| < 8` and
+    from the asymptotic series
+    :math:`-z^2/2 - \log|z| - \tfrac12\log 2\pi + \log(1 - z^{-2} + 3z^{-4} - 15z^{-6})`
+    beyond; the larger one is ``log1p(-exp(small))``. The derivative is supplied in
+    closed form, :math:`d\log\Phi(z)/dz = \phi(z)/\Phi(z)`, so autodiff never goes
+    through ``erfc``. About twice as fast as two calls of ``log_ndtr`` with their
+    gradients, and as accurate in float32 (see tests/test_likelihood.py).
+    """
+    x = jnp.abs(z)
+    xs = jnp.minimum(x, _TAIL)
+    direct = jnp.log(0.5 * erfc(xs * (1.0 / math.sqrt(2.0))))
+    xt = jnp.maximum(x, _TAIL)
+    inv2 = 1.0 / (xt * xt)
+    series = -0.5 * xt * xt - jnp.log(xt) - _LOG_SQRT_2PI + jnp.log1p(-inv2 * (1.0 - 3.0 * inv2 * (1.0 - 5.0 * inv2)))
+    small = jnp.where(x < _TAIL, direct, series)
+    big = jnp.log1p(-jnp.exp(small))
+    positive = z >= 0
+    return jnp.where(positive, big, small), jnp.where(positive, small, big)
+
+
+@log_ndtr_pair.defjvp
+def _log_ndtr_pair_jvp(primals, tangents):
+    (z,), (dz,) = primals, tangents
+    lp, lm = log_ndtr_pair(z)
+    log_pdf = -0.5 * z * z - _LOG_SQRT_2PI
+    return (lp, lm), (jnp.exp(log_pdf - lp) * dz, -jnp.exp(log_pdf - lm) * dz)
+
+
+def log_cdf_pair(z, link: str):
+    """``(log F(z), log F(-z))``, stable, for the probit or logit link."""
+    if link == "probit":
+        return log_ndtr_pair(z)
+    if link == "logit":
+        return jax.nn.log_sigmoid(z), jax.nn.log_sigmoid(-z)
+    raise ValueError(f"unknown link {link!r}; expected one of {LINKS}")
+
+
 def pair_log_likelihood(k, n, z, link: str):
     """Binomial log-likelihood of ``k`` of ``n`` answers "A" at latent score ``z``."""
     log_binom = gammaln(n + 1.0) - gammaln(k + 1.0) - gammaln(n - k + 1.0)
-    return log_binom + k * log_cdf(z, link) + (n - k) * log_cdf(-z, link)
+    log_p, log_q = log_cdf_pair(z, link)
+    return log_binom + k * log_p + (n - k) * log_q
 
 
 class PairwiseBinomial(Distribution):

@@ -47,6 +47,7 @@ References
 """
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
@@ -72,8 +73,11 @@ SCALE_NOTE = (
 
 def latent_score(params, idx_a, idx_b, order_bias: bool = False):
     """Probit score of answering "A" for rows (a shown first, b second)."""
-    mu, sigma = params["mu"], params["sigma"]
-    z = (mu[..., idx_a] - mu[..., idx_b]) / jnp.sqrt(sigma[..., idx_a] ** 2 + sigma[..., idx_b] ** 2)
+    # one gather per side of the stacked (mu, sigma^2): half the gathers (and the
+    # scatter-adds of their gradients) of gathering each vector on its own
+    stacked = jnp.stack([params["mu"], jnp.square(params["sigma"])], axis=-1)
+    side_a, side_b = stacked[..., idx_a, :], stacked[..., idx_b, :]
+    z = (side_a[..., 0] - side_b[..., 0]) * jax.lax.rsqrt(side_a[..., 1] + side_b[..., 1])
     if order_bias:
         z = z + jnp.expand_dims(params["order_bias"], -1)
     return z

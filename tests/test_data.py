@@ -255,3 +255,19 @@ def test_read_table_unknown_suffix(tmp_path):
     p.write_text("a")
     with pytest.raises(ValueError, match="unknown file format"):
         read_table(p)
+
+
+def test_pooling_orders_adds_answers_per_unordered_pair():
+    outs = pd.DataFrame({"id": ["a", "b", "c"], "text": ["A", "B", "C"]})
+    counts = pd.DataFrame(
+        {"outcome_a": ["a", "b", "c", "b"], "outcome_b": ["b", "a", "b", "c"], "n_a": [3, 1, 0, 2],
+         "n_b": [1, 2, 4, 0], "n_unparseable": [0, 2, 0, 0]}
+    )
+    data = PreferenceData.from_tables(outs, counts=counts)
+    arr, _ = data.arrays("half", pool_orders=True)
+    assert arr.pooled and arr.n_rows == 4
+    pairs = {(int(a), int(b)): (k, n) for a, b, k, n in zip(arr.idx_a, arr.idx_b, arr.k_a, arr.n)}
+    # (a,b): 3 of 4 for a; shown (b,a): 1 for b, 2 for a, 2 unparseable = 1 more each -> a gets 2 + 1
+    assert pairs[(0, 1)] == (3 + 3.0, 4 + 5.0)
+    # (b,c): shown (c,b): 4 for b; shown (b,c): 2 for b
+    assert pairs[(1, 2)] == (6.0, 6.0)

@@ -23,8 +23,10 @@ def test_fit_returns_labelled_inferencedata(small_data):
     assert post["utility"].dims == ("chain", "draw", "outcome")
     assert list(post["outcome"].values) == small_data.outcome_ids
     assert list(post["outcome_text"].values) == small_data.outcomes["text"].tolist()
-    # one log-likelihood value per comparison row (for LOO)
-    assert idata.log_likelihood["y"].shape == (2, 150, len(small_data.counts))
+    # one log-likelihood value per comparison (unordered pair: no order bias) for LOO
+    n_pairs = len({frozenset(p) for p in small_data.counts[["outcome_a", "outcome_b"]].to_numpy()})
+    assert idata.log_likelihood["y"].shape == (2, 150, n_pairs)
+    assert idata.posterior.attrs["comparison_unit"].startswith("unordered pair")
     loo = az.loo(idata)
     assert np.isfinite(loo.elpd_loo)
     assert post.attrs["inference_method"] == "nuts"

@@ -67,3 +67,17 @@ def test_distribution_sampling_mean():
 def test_unknown_link():
     with pytest.raises(ValueError, match="unknown link"):
         PairwiseBinomial(0.0, 1.0, link="cauchit")
+
+
+def test_log_ndtr_pair_accuracy_and_gradient_across_the_range():
+    from bayes_utility.likelihood import log_ndtr_pair
+
+    z = np.concatenate([np.linspace(-40, 40, 4001), [-8.0001, -7.9999, 7.9999, 8.0001, 0.0]]).astype(np.float32)
+    lp, lm = log_ndtr_pair(jnp.asarray(z))
+    z64 = z.astype(np.float64)
+    rel = lambda a, b: np.max(np.abs(np.asarray(a, np.float64) - b) / np.maximum(1.0, np.abs(b)))  # noqa: E731
+    assert rel(lp, stats.norm.logcdf(z64)) < 2e-6
+    assert rel(lm, stats.norm.logcdf(-z64)) < 2e-6
+    grad = np.asarray(jax.vmap(jax.grad(lambda x: log_ndtr_pair(x)[0]))(jnp.asarray(z)))
+    ref = np.exp(stats.norm.logpdf(z64) - stats.norm.logcdf(z64))  # inverse Mills ratio
+    assert rel(grad, ref) < 1e-4

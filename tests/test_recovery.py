@@ -80,3 +80,18 @@ def test_real_smollm2_answers_are_order_bias_not_preference():
     # (in noise units) is far below that of a coherent respondent (1.5 above)
     spread = flat(idata, "utility_spread")
     assert np.quantile(spread, 0.97) < 0.6, np.quantile(spread, [0.03, 0.5, 0.97])
+
+
+@pytest.mark.slow
+def test_recovery_at_200_outcomes_both_models():
+    """Larger recovery run (slow; not in CI): 200 outcomes, paper design, K=10 per order."""
+    rng = np.random.default_rng(99)
+    for model, link in (("thurstonian", "probit"), ("bradley_terry", "logit")):
+        truth = random_truth(200, rng, link=link, utility_sd=1.5, log_noise_sd=0.3)
+        data = simulate_dataset(truth, rng, k_per_order=10, unparseable_rate=0.05)
+        idata = bu.fit(data, model=model, seed=11, **{**NUTS, "warmup": 800, "draws": 800})
+        assert bu.diagnose(idata).ok
+        u = flat(idata, "utility")
+        target = truth.standardized_utility()
+        assert stats.spearmanr(u.mean(0), target).statistic > 0.97
+        assert COVERAGE_BAND[0] <= coverage(u, target) <= COVERAGE_BAND[1]
