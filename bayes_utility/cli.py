@@ -52,7 +52,7 @@ def cmd_fit(args) -> int:
         cfg = cfg.with_overrides(**over)
     if cfg.inference.method == "nuts":
         _setup_devices(cfg.inference.chains)
-    from .results import format_summary, load_run
+    from .results import format_heldout, format_summary, load_run
     from .workflow import run_fit
 
     res = run_fit(cfg, out=args.out)
@@ -60,25 +60,19 @@ def cmd_fit(args) -> int:
     print()
     print(format_summary(summ, top=args.top))
     if held:
-        a, ll = held["accuracy"], held["log_loss"]
-        print(
-            f"\nheld-out ({held['n_pairs']} pairs, {held['n_ties']} ties): accuracy {a['mean']:.3f} "
-            f"[{a['interval'][0]:.3f}, {a['interval'][1]:.3f}], log-loss {ll['mean']:.3f} "
-            f"[{ll['interval'][0]:.3f}, {ll['interval'][1]:.3f}]"
-        )
+        print("\n" + format_heldout(held, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
     print(f"\nrun folder: {res.run_dir}")
     return 0 if (res.verdict.ok or cfg.inference.method != "nuts") else 3
 
 
 def cmd_summary(args) -> int:
-    from .results import format_summary, load_run
+    from .results import format_heldout, format_summary, load_run
 
-    _, summ, diag, held = load_run(args.run)
+    idata, summ, diag, held = load_run(args.run)
     print(format_summary(summ, top=args.top))
     if held:
-        a = held["accuracy"]
-        print(f"\nheld-out accuracy {a['mean']:.3f} [{a['interval'][0]:.3f}, {a['interval'][1]:.3f}]")
+        print("\n" + format_heldout(held, point_only=idata.posterior.attrs.get("inference_method") == "map"))
     verdict = Path(args.run) / "verdict.txt"
     print("\n" + verdict.read_text().rstrip())
     return 0

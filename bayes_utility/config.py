@@ -10,6 +10,7 @@ A recipe looks like::
     model:
       name: thurstonian                             # thurstonian | bradley_terry
       order_bias: false
+      centered: true                                # false: non-centred (weak signal)
       priors: {}                                    # override prior hyper-parameters
     inference:
       method: nuts                                  # nuts | map | svi
@@ -50,6 +51,7 @@ class DataConfig(_Frozen):
 class ModelConfig(_Frozen):
     name: Literal["thurstonian", "bradley_terry"] = "thurstonian"
     order_bias: bool = False
+    centered: bool = Field(True, description="centred utilities; false for data with little preference signal")
     priors: dict[str, float] = Field(default_factory=dict)
 
     @model_validator(mode="after")

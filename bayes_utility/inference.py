@@ -55,7 +55,8 @@ class FitOutput:
 
 def _model_fn(model_cfg: ModelConfig, n_outcomes: int):
     mod = get_model(model_cfg.name)
-    fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias, **model_cfg.priors)
+    fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias,
+                 centered=model_cfg.centered, **model_cfg.priors)
     return mod, fn
 
 

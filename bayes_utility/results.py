@@ -80,10 +80,12 @@ def summary_table(idata, data: PreferenceData | None = None, hdi_prob: float = 0
     """Per-outcome summary of the model's reported quantities, with outcome texts."""
     model = get_model(idata.posterior.attrs.get("model", "thurstonian"))
     names = [v for v in model.REPORTED if v in idata.posterior]
-    stat_kind = "all" if idata.posterior.sizes["draw"] > 1 else "stats"
+    point_only = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"] == 1
     frames = []
     for v in names:
-        s = az.summary(idata, var_names=[v], hdi_prob=hdi_prob, kind=stat_kind, round_to="none")
+        s = az.summary(idata, var_names=[v], hdi_prob=hdi_prob, kind="all", round_to="none")
+        if point_only:  # a MAP estimate: no interval, no diagnostics to show
+            s = s[["mean"]]
         s.index = idata.posterior["outcome"].values.astype(str)
         s.insert(0, "quantity", v)
         frames.append(s)
@@ -101,8 +103,10 @@ def scalar_summary(idata, hdi_prob: float = 0.94) -> pd.DataFrame:
     names = [v for v in post.data_vars if post[v].ndim == 2]
     if not names:
         return pd.DataFrame()
-    kind = "all" if post.sizes["draw"] > 1 else "stats"
-    return az.summary(idata, var_names=names, hdi_prob=hdi_prob, kind=kind, round_to="none").rename_axis("parameter").reset_index()
+    s = az.summary(idata, var_names=names, hdi_prob=hdi_prob, kind="all", round_to="none")
+    if post.sizes["chain"] * post.sizes["draw"] == 1:
+        s = s[["mean"]]
+    return s.rename_axis("parameter").reset_index()
 
 
 def heldout_summary(idata, data: PreferenceData, unparseable: str, hdi_prob: float = 0.94) -> dict | None:
@@ -216,3 +220,17 @@ def format_summary(summ: pd.DataFrame, quantity: str = "utility", top: int | Non
     else:
         hdr = f"{quantity} (point estimate; no interval)"
     return hdr + "\n" + "\n".join(lines)
+
+
+def format_heldout(held: dict, point_only: bool = False) -> str:
+    """One line: held-out accuracy and log-loss with their intervals."""
+    a, ll = held["accuracy"], held["log_loss"]
+    head = f"held-out ({held['n_pairs']} pairs, {held['n_ties']} ties left out of accuracy)"
+    if point_only:
+        return f"{head}: accuracy {a['point']:.3f} (± {a['se_pairs']:.3f} over pairs), log-loss {ll['point']:.3f}"
+    pct = round(100 * a["interval_prob"])
+    return (
+        f"{head}: accuracy {a['mean']:.3f} [{a['interval'][0]:.3f}, {a['interval'][1]:.3f}], "
+        f"log-loss {ll['mean']:.3f} [{ll['interval'][0]:.3f}, {ll['interval'][1]:.3f}] ({pct}% intervals); "
+        f"at the posterior-mean prediction: accuracy {a['point']:.3f} ± {a['se_pairs']:.3f} (s.e. over pairs)"
+    )

@@ -19,6 +19,10 @@ Priors (and why)
     * :math:`\beta \sim N(0, 1.7)` when order bias is modelled (about the probit
       model's N(0, 1) prior mapped to the logit scale).
 
+Parameterisation
+    ``centered=False`` samples :math:`u = \tau_u z` (non-centred), for data with
+    little preference signal; see :mod:`bayes_utility.models.thurstonian`.
+
 Reported scale
     ``utility`` is :math:`u` standardised per draw to zero mean and unit sd across
     outcomes, comparable with the Thurstonian model's ``utility``.
@@ -36,7 +40,7 @@ from bayes_utility.likelihood import PairwiseBinomial
 
 LINK = "logit"
 PRIORS = {"utility_scale": 5.0, "order_bias_scale": 1.7}
-DIMS = {"u": ["outcome"], "utility": ["outcome"], "y": ["comparison"]}
+DIMS = {"u": ["outcome"], "u_raw": ["outcome"], "utility": ["outcome"], "y": ["comparison"]}
 REPORTED = ("utility",)
 SCALE_NOTE = "utility: zero mean, unit sd across outcomes per draw; u: logit units"
 
@@ -60,9 +64,14 @@ def model(
     order_bias: bool = False,
     utility_scale: float = PRIORS["utility_scale"],
     order_bias_scale: float = PRIORS["order_bias_scale"],
+    centered: bool = True,
 ):
     tau = numpyro.sample("utility_spread", dist.HalfNormal(utility_scale))
-    u = numpyro.sample("u", dist.ZeroSumNormal(tau, event_shape=(n_outcomes,)))
+    if centered:
+        u = numpyro.sample("u", dist.ZeroSumNormal(tau, event_shape=(n_outcomes,)))
+    else:
+        u_raw = numpyro.sample("u_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
+        u = numpyro.deterministic("u", tau * u_raw)
     params = {"u": u}
     if order_bias:
         params["order_bias"] = numpyro.sample("order_bias", dist.Normal(0.0, order_bias_scale))

@@ -35,6 +35,14 @@ Priors (and why)
       scales a factor :math:`e^2 \approx 7` apart.
     * :math:`\beta \sim N(0, 1)` when order bias is modelled.
 
+Parameterisation
+    ``centered=True`` (default) samples :math:`\mu` directly: efficient when the
+    answers pin utilities down (the usual case). When they carry little preference
+    signal (:math:`\tau_\mu` near 0, e.g. a respondent that always answers "A") the
+    centred form is a funnel (divergences, low E-BFMI); ``centered=False`` samples
+    :math:`\mu = \tau_\mu z`, :math:`z \sim \mathrm{ZeroSumNormal}(1)` instead.
+    The posterior is the same.
+
 Reported scale
     ``utility`` is :math:`\mu` standardised per posterior draw to zero mean and unit
     standard deviation across outcomes (the reference method's scale), and
@@ -58,6 +66,7 @@ LINK = "probit"
 PRIORS = {"utility_scale": 3.0, "log_noise_scale": 1.0, "order_bias_scale": 1.0}
 DIMS = {
     "mu": ["outcome"],
+    "mu_raw": ["outcome"],
     "sigma": ["outcome"],
     "log_sigma_raw": ["outcome"],
     "utility": ["outcome"],
@@ -94,9 +103,14 @@ def model(
     utility_scale: float = PRIORS["utility_scale"],
     log_noise_scale: float = PRIORS["log_noise_scale"],
     order_bias_scale: float = PRIORS["order_bias_scale"],
+    centered: bool = True,
 ):
     tau_mu = numpyro.sample("utility_spread", dist.HalfNormal(utility_scale))
-    mu = numpyro.sample("mu", dist.ZeroSumNormal(tau_mu, event_shape=(n_outcomes,)))
+    if centered:
+        mu = numpyro.sample("mu", dist.ZeroSumNormal(tau_mu, event_shape=(n_outcomes,)))
+    else:
+        mu_raw = numpyro.sample("mu_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
+        mu = numpyro.deterministic("mu", tau_mu * mu_raw)
     tau_sigma = numpyro.sample("log_noise_spread", dist.HalfNormal(log_noise_scale))
     eta = numpyro.sample("log_sigma_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
     sigma = numpyro.deterministic("sigma", jnp.exp(tau_sigma * eta))

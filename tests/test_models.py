@@ -21,10 +21,13 @@ def _args(rng):
 
 @pytest.mark.parametrize("name", ["thurstonian", "bradley_terry"])
 @pytest.mark.parametrize("order_bias", [False, True])
-def test_trace_shapes_and_dims(name, order_bias, rng):
+@pytest.mark.parametrize("centered", [True, False])
+def test_trace_shapes_and_dims(name, order_bias, centered, rng):
     mod = get_model(name)
     args = _args(rng)
-    tr = handlers.trace(handlers.seed(mod.model, 0)).get_trace(*args, order_bias=order_bias)
+    tr = handlers.trace(handlers.seed(mod.model, 0)).get_trace(*args, order_bias=order_bias, centered=centered)
+    raw = "mu_raw" if name == "thurstonian" else "u_raw"
+    assert (raw in tr) == (not centered)
     assert tr["y"]["value"].shape == (R,)
     assert tr["utility"]["value"].shape == (N,)
     assert ("order_bias" in tr) == order_bias
