@@ -52,13 +52,14 @@ def cmd_fit(args) -> int:
         cfg = cfg.with_overrides(**over)
     if cfg.inference.method == "nuts":
         _setup_devices(cfg.inference.chains)
-    from .results import format_heldout, format_summary, load_run
+    from .results import format_heldout, format_scalars, format_summary, load_run
     from .workflow import run_fit
 
     res = run_fit(cfg, out=args.out)
     _, summ, _, held = load_run(res.run_dir)
     print()
     print(format_summary(summ, top=args.top))
+    print("\n" + format_scalars(res.run_dir))
     if held:
         print("\n" + format_heldout(held, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
@@ -67,10 +68,11 @@ def cmd_fit(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from .results import format_heldout, format_summary, load_run
+    from .results import format_heldout, format_scalars, format_summary, load_run
 
     idata, summ, diag, held = load_run(args.run)
     print(format_summary(summ, top=args.top))
+    print("\n" + format_scalars(args.run))
     if held:
         print("\n" + format_heldout(held, point_only=idata.posterior.attrs.get("inference_method") == "map"))
     verdict = Path(args.run) / "verdict.txt"

@@ -295,7 +295,22 @@ def validate_outcomes(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _check_pair_columns(df, src, known_ids, problems, respondents):
+def _check_header(df: pd.DataFrame, kind: str, required: tuple[str, ...], allowed: tuple[str, ...]):
+    """Common start of a comparisons-table check: source name, emptiness, columns."""
+    src = _source(df, kind)
+    if len(df) == 0:
+        raise DataValidationError([f"{src}: no {kind} (empty table)"], src)
+    problems: list[str] = []
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        problems.append(f"{src}: missing required column(s) {missing} (have {list(df.columns)})")
+    unknown = [c for c in df.columns if c not in allowed]
+    if unknown:
+        problems.append(f"{src}: unknown column(s) {unknown}; allowed: {list(allowed)}")
+    return src, problems
+
+
+def _check_pair_columns(df, src, known_ids, problems):
     for col in ("outcome_a", "outcome_b"):
         if col not in df.columns:
             problems.append(f"{src}: missing required column '{col}' (have {list(df.columns)})")
@@ -319,18 +334,9 @@ def _check_pair_columns(df, src, known_ids, problems, respondents):
 
 def validate_counts(df: pd.DataFrame, outcome_ids: Iterable[str]) -> pd.DataFrame:
     """Check and normalise a counts table against the known outcome ids."""
-    src = _source(df, "counts")
+    src, problems = _check_header(df, "comparisons", ("n_a", "n_b"), COUNT_COLUMNS)
     known = set(outcome_ids)
-    if len(df) == 0:
-        raise DataValidationError([f"{src}: no comparisons (empty table)"], src)
-    problems: list[str] = []
-    missing = [c for c in ("n_a", "n_b") if c not in df.columns]
-    if missing:
-        problems.append(f"{src}: missing required column(s) {missing} (have {list(df.columns)})")
-    unknown = [c for c in df.columns if c not in COUNT_COLUMNS]
-    if unknown:
-        problems.append(f"{src}: unknown column(s) {unknown}; allowed: {list(COUNT_COLUMNS)}")
-    a_ids, b_ids = _check_pair_columns(df, src, known, problems, None)
+    a_ids, b_ids = _check_pair_columns(df, src, known, problems)
     if problems and a_ids is None:
         raise DataValidationError(problems, src)
     counts = {}
@@ -373,17 +379,9 @@ def _str_column(df: pd.DataFrame, col: str, default: str) -> list[str]:
 
 def validate_responses(df: pd.DataFrame, outcome_ids: Iterable[str]) -> pd.DataFrame:
     """Check and normalise a raw responses table."""
-    src = _source(df, "responses")
+    src, problems = _check_header(df, "responses", ("answer",), RESPONSE_COLUMNS)
     known = set(outcome_ids)
-    if len(df) == 0:
-        raise DataValidationError([f"{src}: no responses (empty table)"], src)
-    problems: list[str] = []
-    if "answer" not in df.columns:
-        problems.append(f"{src}: missing required column 'answer' (have {list(df.columns)})")
-    unknown = [c for c in df.columns if c not in RESPONSE_COLUMNS]
-    if unknown:
-        problems.append(f"{src}: unknown column(s) {unknown}; allowed: {list(RESPONSE_COLUMNS)}")
-    a_ids, b_ids = _check_pair_columns(df, src, known, problems, None)
+    a_ids, b_ids = _check_pair_columns(df, src, known, problems)
     if a_ids is None:
         raise DataValidationError(problems, src)
     answers = []

@@ -18,20 +18,13 @@ import math
 
 import jax
 import jax.numpy as jnp
-from jax.scipy.special import erfc, gammaln, log_ndtr, ndtr
+import numpyro
+import numpyro.distributions as dist
+from jax.scipy.special import erfc, gammaln, ndtr
 from numpyro.distributions import Distribution, constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
 LINKS = ("probit", "logit")
-
-
-def log_cdf(z, link: str):
-    """Stable :math:`\\log F(z)` for the probit or logit link."""
-    if link == "probit":
-        return log_ndtr(z)
-    if link == "logit":
-        return jax.nn.log_sigmoid(z)
-    raise ValueError(f"unknown link {link!r}; expected one of {LINKS}")
 
 
 def cdf(z, link: str):
@@ -147,3 +140,23 @@ class PairwiseBinomial(Distribution):
     def variance(self):
         p = self.probs
         return self.total_count * p * (1 - p)
+
+
+# ----------------------------------------------------------- model building blocks
+def zero_sum_utilities(name: str, spread, n_outcomes: int, centered: bool = True):
+    """Utilities with a zero-sum constraint and scale ``spread``, as site ``name``.
+
+    Centred: ``name ~ ZeroSumNormal(spread)``. Non-centred: ``name_raw ~
+    ZeroSumNormal(1)`` and ``name = spread * name_raw`` (deterministic); the same
+    prior, a different geometry for NUTS.
+    """
+    if centered:
+        return numpyro.sample(name, dist.ZeroSumNormal(spread, event_shape=(n_outcomes,)))
+    raw = numpyro.sample(f"{name}_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
+    return numpyro.deterministic(name, spread * raw)
+
+
+def observe_pairs(z, n, k_a, link: str):
+    """The likelihood site ``y`` over the ``comparison`` plate."""
+    with numpyro.plate("comparison", jnp.shape(z)[-1]):
+        return numpyro.sample("y", PairwiseBinomial(z, n, link=link), obs=k_a)

@@ -234,3 +234,25 @@ def format_heldout(held: dict, point_only: bool = False) -> str:
         f"log-loss {ll['mean']:.3f} [{ll['interval'][0]:.3f}, {ll['interval'][1]:.3f}] ({pct}% intervals); "
         f"at the posterior-mean prediction: accuracy {a['point']:.3f} ± {a['se_pairs']:.3f} (s.e. over pairs)"
     )
+
+
+SCALAR_NOTES = {
+    "utility_spread": "sd of utilities in noise units (near 0: no preference signal)",
+    "log_noise_spread": "spread of log noise scales across outcomes",
+    "order_bias": "presentation-order bias toward option A (link scale; 0 = none)",
+}
+
+
+def format_scalars(run_dir: str | Path) -> str:
+    """The scalar parameters of a run (spreads, order bias) with their intervals."""
+    path = Path(run_dir) / "summary_scalars.csv"
+    if not path.exists():
+        return ""
+    s = pd.read_csv(path)
+    hdi = [c for c in s.columns if c.startswith("hdi_")]
+    lines = []
+    for d in s.to_dict("records"):
+        ci = f" [{d[hdi[0]]:.3g}, {d[hdi[1]]:.3g}]" if len(hdi) == 2 else ""
+        note = SCALAR_NOTES.get(d["parameter"], "")
+        lines.append(f"  {d['parameter']:17s} {d['mean']:.3g}{ci}  {note}")
+    return "scalar parameters (posterior mean [HDI]):\n" + "\n".join(lines)

@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import PairwiseBinomial
+from bayes_utility.likelihood import observe_pairs, zero_sum_utilities
 
 LINK = "logit"
 PRIORS = {"utility_scale": 5.0, "order_bias_scale": 1.7}
@@ -67,15 +67,10 @@ def model(
     centered: bool = True,
 ):
     tau = numpyro.sample("utility_spread", dist.HalfNormal(utility_scale))
-    if centered:
-        u = numpyro.sample("u", dist.ZeroSumNormal(tau, event_shape=(n_outcomes,)))
-    else:
-        u_raw = numpyro.sample("u_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
-        u = numpyro.deterministic("u", tau * u_raw)
+    u = zero_sum_utilities("u", tau, n_outcomes, centered)
     params = {"u": u}
     if order_bias:
         params["order_bias"] = numpyro.sample("order_bias", dist.Normal(0.0, order_bias_scale))
     numpyro.deterministic("utility", u / jnp.std(u, axis=-1, keepdims=True))
     z = latent_score(params, idx_a, idx_b, order_bias)
-    with numpyro.plate("comparison", idx_a.shape[0]):
-        numpyro.sample("y", PairwiseBinomial(z, n, link=LINK), obs=k_a)
+    observe_pairs(z, n, k_a, LINK)

@@ -60,7 +60,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import PairwiseBinomial
+from bayes_utility.likelihood import observe_pairs, zero_sum_utilities
 
 LINK = "probit"
 PRIORS = {"utility_scale": 3.0, "log_noise_scale": 1.0, "order_bias_scale": 1.0}
@@ -106,11 +106,7 @@ def model(
     centered: bool = True,
 ):
     tau_mu = numpyro.sample("utility_spread", dist.HalfNormal(utility_scale))
-    if centered:
-        mu = numpyro.sample("mu", dist.ZeroSumNormal(tau_mu, event_shape=(n_outcomes,)))
-    else:
-        mu_raw = numpyro.sample("mu_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
-        mu = numpyro.deterministic("mu", tau_mu * mu_raw)
+    mu = zero_sum_utilities("mu", tau_mu, n_outcomes, centered)
     tau_sigma = numpyro.sample("log_noise_spread", dist.HalfNormal(log_noise_scale))
     eta = numpyro.sample("log_sigma_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
     sigma = numpyro.deterministic("sigma", jnp.exp(tau_sigma * eta))
@@ -121,5 +117,4 @@ def model(
     numpyro.deterministic("utility", mu / spread)
     numpyro.deterministic("noise_sd", sigma / spread)
     z = latent_score(params, idx_a, idx_b, order_bias)
-    with numpyro.plate("comparison", idx_a.shape[0]):
-        numpyro.sample("y", PairwiseBinomial(z, n, link=LINK), obs=k_a)
+    observe_pairs(z, n, k_a, LINK)
