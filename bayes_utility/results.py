@@ -8,6 +8,7 @@ A run folder (``outputs/<name>-<UTC time>/``) holds
 ``summary.csv``            one row per outcome and reported quantity: mean, sd,
                            HDI, MCSE, bulk/tail ESS, R-hat, with outcome texts
 ``summary_scalars.csv``    the same for scalar parameters (spreads, order bias)
+``utilities.png``          forest plot of the utilities with their HDIs
 ``diagnostics.json``       the verdict and its figures; ``verdict.txt`` in words
 ``heldout.json``           held-out accuracy and log-loss with intervals (if asked)
 ``exclusions.csv``         comparison rows not used, and why (if any)
@@ -35,6 +36,7 @@ from .data import PreferenceData
 from .diagnostics import Verdict
 from .heldout import heldout_metrics, pair_level
 from .models import get_model
+from .plots import forest_plot
 
 logger = logging.getLogger(__name__)
 
@@ -139,6 +141,8 @@ def write_run(
     summ = summary_table(idata, data, cfg.output.hdi_prob)
     paths["summary"] = run_dir / "summary.csv"
     summ.to_csv(paths["summary"], index=False, float_format="%.6g")
+    paths["forest_plot"] = forest_plot(summ, run_dir / "utilities.png",
+                                       title=f"{cfg.name}: {cfg.model.name} ({cfg.inference.method.upper()})")
     scal = scalar_summary(idata, cfg.output.hdi_prob)
     if len(scal):
         paths["summary_scalars"] = run_dir / "summary_scalars.csv"

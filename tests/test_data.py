@@ -271,3 +271,14 @@ def test_pooling_orders_adds_answers_per_unordered_pair():
     assert pairs[(0, 1)] == (3 + 3.0, 4 + 5.0)
     # (b,c): shown (c,b): 4 for b; shown (b,c): 2 for b
     assert pairs[(1, 2)] == (6.0, 6.0)
+
+
+def test_papers_outcome_file_loads_when_present():
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "shared" / "data" / "emergent-values" / "options_hierarchical.json"
+    if not path.exists():
+        pytest.skip(f"{path} not present")
+    outs = read_outcomes(path)
+    assert len(outs) == 510 and outs["category"].nunique() == 30
+    assert outs["id"].is_unique

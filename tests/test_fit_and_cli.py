@@ -46,7 +46,7 @@ def test_run_folder_contents(small_data, tmp_path):
     res = bu.run_fit(cfg, data=small_data, out=tmp_path)
     files = {p.name for p in res.run_dir.iterdir()}
     for f in ("posterior.nc", "summary.csv", "summary_scalars.csv", "diagnostics.json", "verdict.txt",
-              "heldout.json", "config.yaml", "provenance.json"):
+              "heldout.json", "config.yaml", "provenance.json", "utilities.png"):
         assert f in files, f
     summ = pd.read_csv(res.run_dir / "summary.csv")
     for col in ("outcome_id", "text", "mean", "sd", "hdi_3%", "hdi_97%", "mcse_mean", "ess_bulk", "ess_tail", "r_hat"):
