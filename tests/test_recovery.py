@@ -17,7 +17,7 @@ from bayes_utility.simulate import SimulationTruth, random_truth, simulate_datas
 
 pytestmark = pytest.mark.statistical
 
-NUTS = {"chains": 4, "warmup": 500, "draws": 500, "progress_bar": False, "chain_method": "parallel"}
+NUTS = {"chains": 4, "warmup": 500, "draws": 1000, "progress_bar": False, "chain_method": "parallel"}
 COVERAGE_BAND = (0.80, 0.97)
 
 
