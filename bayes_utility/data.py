@@ -48,7 +48,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Literal
 
@@ -474,7 +474,6 @@ class PreferenceData:
     counts: pd.DataFrame
     responses: pd.DataFrame | None = None
     source: str = "data"
-    exclusions: tuple[Exclusion, ...] = field(default=())
 
     # ---------------------------------------------------------------- builders
     @classmethod

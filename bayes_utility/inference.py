@@ -30,7 +30,7 @@ import xarray as xr
 from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, init_to_median, init_to_uniform
 from numpyro.infer.util import log_likelihood as numpyro_log_likelihood
 
-from .config import HeldoutConfig, InferenceConfig, ModelConfig, RunConfig
+from .config import InferenceConfig, ModelConfig, RunConfig
 from .data import ComparisonArrays, Exclusion, PreferenceData
 from .heldout import split_pairs
 from .likelihood import cdf, pair_log_likelihood
@@ -38,6 +38,7 @@ from .models import get_model
 
 logger = logging.getLogger(__name__)
 
+SCORE_PARAMS = ("mu", "sigma", "u", "order_bias")  # what the models' latent_score functions read
 NUTS_EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
 
 
@@ -187,7 +188,7 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     timing["to_inferencedata_s"] = time.perf_counter() - t_post
     timing["total_s"] = time.perf_counter() - t_start
     if len(held_rows):
-        _add_heldout_predictions(idata, data, mod, cfg, held_rows)
+        excl = excl + _add_heldout_predictions(idata, data, mod, cfg, held_rows)
     idata = _label_outcomes(idata, data)
     attrs = idata.posterior.attrs
     attrs["inference_method"] = inf.method
@@ -233,8 +234,7 @@ def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bi
     Uses the model module's own ``latent_score`` and the shared likelihood, one chain at
     a time (memory), instead of re-tracing the model for every draw.
     """
-    names = [v for v in ("mu", "sigma", "u", "order_bias") if v in samples]
-    params = {k: jnp.asarray(samples[k]) for k in names}
+    params = _score_params(samples)
     idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
     k, n = jnp.asarray(arr.k_a, jnp.float32), jnp.asarray(arr.n, jnp.float32)
 
@@ -245,17 +245,21 @@ def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bi
     return np.asarray(jax.lax.map(per_chain, params))
 
 
+def _score_params(source) -> dict:
+    """The parameters ``latent_score`` reads, from samples or a posterior Dataset."""
+    return {k: jnp.asarray(np.asarray(source[k])) for k in SCORE_PARAMS if k in source}
+
+
 def _all_same_side(data: PreferenceData, rows) -> bool:
     c = data.counts.iloc[rows]
     return bool(c["n_b"].sum() == 0 or c["n_a"].sum() == 0)
 
 
-def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows):
+def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows) -> list[Exclusion]:
+    """Add P("A") per held-out row and draw; returns the held-out rows left out."""
     arr, excl = data.arrays(cfg.data.unparseable, rows=held_rows)
     post = idata.posterior
-    names = [v for v in ("mu", "sigma", "u", "order_bias") if v in post]
-    params = {k: jnp.asarray(post[k].values) for k in names}
-    z = mod.latent_score(params, jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias)
+    z = mod.latent_score(_score_params(post), jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias)
     p = np.asarray(cdf(z, mod.LINK))
     heldout = arr.rows.astype(np.int64)
     idata.add_groups(
@@ -273,6 +277,7 @@ def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows):
             coords={"heldout": heldout},
         ),
     )
+    return excl
 
 
 def fit(
@@ -313,4 +318,4 @@ def fit(
     return fit_run(data, cfg).idata
 
 
-__all__ = ["fit", "fit_run", "FitOutput", "HeldoutConfig"]
+__all__ = ["fit", "fit_run", "FitOutput", "pointwise_log_likelihood"]

@@ -78,7 +78,7 @@ def new_run_dir(cfg: RunConfig, out: str | Path | None = None) -> Path:
     return run
 
 
-def summary_table(idata, data: PreferenceData | None = None, hdi_prob: float = 0.94) -> pd.DataFrame:
+def summary_table(idata, hdi_prob: float = 0.94) -> pd.DataFrame:
     """Per-outcome summary of the model's reported quantities, with outcome texts."""
     model = get_model(idata.posterior.attrs.get("model", "thurstonian"))
     names = [v for v in model.REPORTED if v in idata.posterior]
@@ -138,7 +138,7 @@ def write_run(
     paths = {}
     paths["posterior"] = run_dir / "posterior.nc"
     idata.to_netcdf(str(paths["posterior"]))
-    summ = summary_table(idata, data, cfg.output.hdi_prob)
+    summ = summary_table(idata, cfg.output.hdi_prob)
     paths["summary"] = run_dir / "summary.csv"
     summ.to_csv(paths["summary"], index=False, float_format="%.6g")
     paths["forest_plot"] = forest_plot(summ, run_dir / "utilities.png",
