@@ -52,16 +52,15 @@ def cmd_fit(args) -> int:
         cfg = cfg.with_overrides(**over)
     if cfg.inference.method == "nuts":
         _setup_devices(cfg.inference.chains)
-    from .results import format_heldout, format_scalars, format_summary, load_run
+    from .results import format_heldout, format_scalars, format_summary
     from .workflow import run_fit
 
     res = run_fit(cfg, out=args.out)
-    _, summ, _, held = load_run(res.run_dir)
     print()
-    print(format_summary(summ, top=args.top))
+    print(format_summary(res.summary, top=args.top))
     print("\n" + format_scalars(res.run_dir))
-    if held:
-        print("\n" + format_heldout(held, point_only=cfg.inference.method == "map"))
+    if res.heldout:
+        print("\n" + format_heldout(res.heldout, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
     print(f"\nrun folder: {res.run_dir}")
     return 0 if (res.verdict.ok or cfg.inference.method != "nuts") else 3

@@ -5,6 +5,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from .config import RunConfig
 from .data import PreferenceData, load_dataset
 from .diagnostics import Verdict, diagnose
@@ -21,6 +23,7 @@ class RunResult:
     verdict: Verdict
     heldout: dict | None
     data: PreferenceData
+    summary: pd.DataFrame
 
 
 def load_data_for(cfg: RunConfig) -> PreferenceData:
@@ -44,9 +47,10 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
     verdict = diagnose(fit_out.idata)
     held = heldout_summary(fit_out.idata, data, cfg.data.unparseable, cfg.output.hdi_prob)
     run_dir = new_run_dir(cfg, out)
-    write_run(run_dir, cfg, data, fit_out, verdict, held)
+    paths = write_run(run_dir, cfg, data, fit_out, verdict, held)
     if cfg.inference.method == "nuts" and not verdict.ok:
         logger.warning("diagnostics FAIL for %s: %s", run_dir, "; ".join(verdict.problems))
     elif cfg.inference.method != "nuts":
         logger.warning("%s is an APPROXIMATE %s fit: no convergence diagnostics", run_dir, cfg.inference.method.upper())
-    return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data)
+    return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data,
+                     summary=pd.read_csv(paths["summary"]))
