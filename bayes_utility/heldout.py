@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 
 PAIR_KEYS = ("respondent", "prompt_template", "lo", "hi")
 
@@ -77,9 +78,10 @@ def pair_level(counts: pd.DataFrame, rows: np.ndarray, k_a: np.ndarray, n: np.nd
     p_first = np.where(first_is_a, p_rows, 1.0 - p_rows)
     tot = np.bincount(pair_id, weights=n, minlength=n_p)
     emp = np.bincount(pair_id, weights=k_first, minlength=n_p) / tot
-    onehot = np.zeros((len(pair_id), n_p))
-    onehot[np.arange(len(pair_id)), pair_id] = n
-    pred = (p_first @ onehot) / tot
+    # answer-weighted sum of the rows of each pair: a sparse (rows x pairs) matrix, so
+    # the cost is draws x rows, not draws x rows x pairs
+    weights = csr_matrix((n, (np.arange(len(pair_id)), pair_id)), shape=(len(pair_id), n_p))
+    pred = np.asarray((weights.T @ np.asarray(p_first).T).T) / tot
     return emp, pred
 
 

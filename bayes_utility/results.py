@@ -132,8 +132,8 @@ def write_run(
     fit_out,
     verdict: Verdict,
     heldout: dict | None,
-) -> dict[str, Path]:
-    """Write every file of a run folder; returns their paths by role."""
+) -> tuple[dict[str, Path], pd.DataFrame]:
+    """Write every file of a run folder; returns their paths by role and the summary table."""
     idata = fit_out.idata
     paths = {}
     paths["posterior"] = run_dir / "posterior.nc"
@@ -181,7 +181,7 @@ def write_run(
     }
     paths["provenance"] = run_dir / "provenance.json"
     paths["provenance"].write_text(json.dumps(prov, indent=2, default=str))
-    return paths
+    return paths, summ
 
 
 def _devices() -> list[str]:

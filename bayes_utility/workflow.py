@@ -47,10 +47,10 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
     verdict = diagnose(fit_out.idata)
     held = heldout_summary(fit_out.idata, data, cfg.data.unparseable, cfg.output.hdi_prob)
     run_dir = new_run_dir(cfg, out)
-    paths = write_run(run_dir, cfg, data, fit_out, verdict, held)
+    _, summary = write_run(run_dir, cfg, data, fit_out, verdict, held)
     if cfg.inference.method == "nuts" and not verdict.ok:
         logger.warning("diagnostics FAIL for %s: %s", run_dir, "; ".join(verdict.problems))
     elif cfg.inference.method != "nuts":
         logger.warning("%s is an APPROXIMATE %s fit: no convergence diagnostics", run_dir, cfg.inference.method.upper())
     return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data,
-                     summary=pd.read_csv(paths["summary"]))
+                     summary=summary)
