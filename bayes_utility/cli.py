@@ -4,6 +4,7 @@ Subcommands
     fit CONFIG [--data PATH] [--out DIR] [--method nuts|map|svi] [--seed N]
     summary RUN [--top N]
     validate PATH [--outcomes FILE]
+    calibrate CONFIG [--replications N] [--workers N] [--out DIR] [--restart]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -79,6 +80,25 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_calibrate(args) -> int:
+    from .config import load_calibration_config
+
+    cfg = load_calibration_config(args.config)
+    sbc = {k: v for k, v in (("replications", args.replications), ("workers", args.workers)) if v is not None}
+    if sbc:
+        cfg = cfg.with_overrides(sbc=sbc)
+    from .calibration import CalibrationError, run_calibration
+
+    try:
+        res = run_calibration(cfg, out=args.out, restart=args.restart, progress=not args.quiet)
+    except CalibrationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(res.report())
+    print(f"\nrun folder: {res.run_dir}")
+    return 0 if res.passed else 3
+
+
 def cmd_validate(args) -> int:
     from .data import load_dataset
 
@@ -124,6 +144,14 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path")
     v.add_argument("--outcomes")
     v.set_defaults(func=cmd_validate)
+
+    c = sub.add_parser("calibrate", help="simulation-based calibration of a model (resumable); exit 3 if it fails")
+    c.add_argument("config", help="calibration recipe, e.g. inference_configs/sbc_thurstonian.yaml")
+    c.add_argument("--replications", type=int, help="override sbc.replications (more extends a finished study)")
+    c.add_argument("--workers", type=int, help="override sbc.workers (parallel processes)")
+    c.add_argument("--out", help="parent folder of the study folder (default: output.dir)")
+    c.add_argument("--restart", action="store_true", help="discard replications already in the study folder")
+    c.set_defaults(func=cmd_calibrate)
 
     i = sub.add_parser("import-paper", help="convert a reference-code results JSON into a dataset folder")
     i.add_argument("results")

@@ -39,6 +39,19 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def with_overrides(self, **sections):
+        """Return a copy with some fields replaced, e.g. ``data={"path": ...}``."""
+        raw = self.model_dump()
+        for section, values in sections.items():
+            raw[section] = {**raw[section], **values} if isinstance(values, dict) else values
+        return type(self).model_validate(raw)
+
+
+def _plain_folder_name(v: str) -> str:
+    if not v or any(c in v for c in "/\\") or v.startswith("."):
+        raise ValueError(f"name {v!r} must be a plain folder name")
+    return v
+
 
 class DataConfig(_Frozen):
     path: str = Field(description="dataset folder, comparisons table, or reference-code results JSON")
@@ -109,31 +122,96 @@ class RunConfig(_Frozen):
     heldout: HeldoutConfig = Field(default_factory=HeldoutConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
 
-    @field_validator("name")
-    @classmethod
-    def _safe_name(cls, v: str) -> str:
-        if not v or any(c in v for c in "/\\") or v.startswith("."):
-            raise ValueError(f"name {v!r} must be a plain folder name")
-        return v
+    _safe_name = field_validator("name")(_plain_folder_name)
 
-    def with_overrides(self, **sections) -> "RunConfig":
-        """Return a copy with some fields replaced, e.g. ``data={"path": ...}``."""
-        raw = self.model_dump()
-        for section, values in sections.items():
-            if isinstance(values, dict):
-                raw[section] = {**raw[section], **values}
-            else:
-                raw[section] = values
-        return RunConfig.model_validate(raw)
+
+class DesignConfig(_Frozen):
+    """The experiment simulated in each calibration replication."""
+
+    n_outcomes: int = Field(12, ge=2)
+    pairs: int | Literal["paper", "all"] = Field(
+        "paper", description="number of unordered pairs, 'paper' (ceil(2 N log2 N)) or 'all'")
+    answers_per_order: int = Field(5, ge=1, description="answers asked per presentation order")
+    both_orders: bool = True
+    unparseable_rate: float = Field(0.0, ge=0.0, lt=1.0, description="share of answers lost (excluded)")
+
+    def n_pairs(self) -> int:
+        from .simulate import paper_pair_count
+
+        full = self.n_outcomes * (self.n_outcomes - 1) // 2
+        if self.pairs == "all":
+            return full
+        if self.pairs == "paper":
+            return paper_pair_count(self.n_outcomes)
+        if not self.n_outcomes - 1 <= self.pairs <= full:
+            raise ValueError(f"design.pairs must be between {self.n_outcomes - 1} and {full}")
+        return self.pairs
+
+
+class SimulateConfig(_Frozen):
+    """The generating prior; by default the fitted model's own (a correct SBC)."""
+
+    priors: dict[str, float] = Field(
+        default_factory=dict, description="prior hyper-parameters of the generator that differ from the model's")
+
+
+class SBCConfig(_Frozen):
+    replications: int = Field(200, ge=2)
+    draws_kept: int = Field(99, ge=1, description="posterior draws kept per replication after thinning")
+    bins: int = Field(10, ge=2, description="rank histogram bins for the chi-square test")
+    alpha: float = Field(0.01, gt=0.0, lt=1.0, description="family-wise level of the uniformity check")
+    workers: int = Field(1, ge=1, description="replications fitted in parallel (processes)")
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _bins_divide_ranks(self):
+        if (self.draws_kept + 1) % self.bins:
+            raise ValueError(
+                f"bins ({self.bins}) must divide the {self.draws_kept + 1} possible ranks (draws_kept + 1)")
+        return self
+
+
+def _calibration_inference() -> InferenceConfig:
+    return InferenceConfig(chains=2, warmup=300, draws=500, chain_method="vectorized", progress_bar=False)
+
+
+class CalibrationConfig(_Frozen):
+    """A simulation-based calibration recipe (``bayes-utility calibrate``)."""
+
+    name: str = "calibration"
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    simulate: SimulateConfig = Field(default_factory=SimulateConfig)
+    design: DesignConfig = Field(default_factory=DesignConfig)
+    inference: InferenceConfig = Field(default_factory=_calibration_inference)
+    sbc: SBCConfig = Field(default_factory=SBCConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    _safe_name = field_validator("name")(_plain_folder_name)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        from .models import get_model
+
+        allowed = get_model(self.model.name).PRIORS
+        unknown = sorted(set(self.simulate.priors) - set(allowed))
+        if unknown:
+            raise ValueError(f"unknown simulate.priors {unknown} for model {self.model.name!r}; "
+                             f"allowed: {sorted(allowed)}")
+        if self.inference.method != "nuts":
+            raise ValueError("calibration checks MCMC: inference.method must be 'nuts'")
+        total = self.inference.chains * self.inference.draws
+        if self.sbc.draws_kept > total:
+            raise ValueError(f"sbc.draws_kept ({self.sbc.draws_kept}) exceeds the {total} posterior draws")
+        self.design.n_pairs()
+        return self
+
 
 
 class ConfigError(ValueError):
     """A config file could not be read or does not validate."""
 
 
-def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a YAML recipe (unknown keys are rejected)."""
-    path = Path(path)
+def _read_yaml(path: Path) -> dict:
     if not path.exists():
         raise ConfigError(f"{path}: no such config file")
     try:
@@ -142,8 +220,12 @@ def load_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
+    return raw
+
+
+def _validate(cls, raw: dict, path: Path):
     try:
-        return RunConfig.model_validate(raw)
+        return cls.model_validate(raw)
     except ValidationError as exc:
         lines = [
             f"  {'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in exc.errors()
@@ -151,6 +233,18 @@ def load_config(path: str | Path) -> RunConfig:
         raise ConfigError(f"{path}: invalid config\n" + "\n".join(lines)) from exc
 
 
-def dump_config(cfg: RunConfig) -> str:
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a YAML recipe (unknown keys are rejected)."""
+    path = Path(path)
+    return _validate(RunConfig, _read_yaml(path), path)
+
+
+def load_calibration_config(path: str | Path) -> CalibrationConfig:
+    """Read and validate a calibration recipe (see :class:`CalibrationConfig`)."""
+    path = Path(path)
+    return _validate(CalibrationConfig, _read_yaml(path), path)
+
+
+def dump_config(cfg: RunConfig | CalibrationConfig) -> str:
     """The resolved config as YAML (every default spelled out)."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

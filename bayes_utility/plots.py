@@ -13,14 +13,10 @@ def _shorten(text: str, width: int = 70) -> str:
 
 def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility", title: str = "") -> Path:
     """Posterior means and HDIs of every outcome, sorted, coloured by category."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
     s = summ[summ["quantity"] == quantity].sort_values("mean").reset_index(drop=True)
     hdi = [c for c in s.columns if c.startswith("hdi_")]
     n = len(s)
-    fig = Figure(figsize=(11, max(3.0, 0.17 * n + 1.2)))
-    FigureCanvasAgg(fig)
+    fig = _new_figure((11, max(3.0, 0.17 * n + 1.2)))
     ax = fig.add_subplot()
     y = np.arange(n)
     cats = s["category"].fillna("").astype(str)
@@ -55,3 +51,73 @@ def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility",
     path = Path(path)
     fig.savefig(path, dpi=130)
     return path
+
+
+def _new_figure(figsize):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def sbc_plots(res, folder: str | Path) -> list[Path]:
+    """ECDF-difference plots (one panel per site) and rank histograms of an SBC study.
+
+    ECDF difference: the empirical CDF of the normalised ranks minus the uniform CDF,
+    one line per element of a site, inside the 95% simultaneous band for one
+    quantity (Säilynoja et al. 2022, ArviZ's ``ecdf_confidence_band``). Histogram:
+    rank counts per bin for the scalar quantities, with the central 99% range of a
+    bin's count under uniformity.
+    """
+    from arviz.stats.ecdf_utils import ecdf_confidence_band
+    from scipy import stats
+
+    folder = Path(folder)
+    ranks, tests, cfg = res.ranks, res.tests, res.cfg
+    n_rep, kept, bins = len(ranks), cfg.sbc.draws_kept, cfg.sbc.bins
+    site = pd.Series(ranks.columns.str.replace(r"\[\d+\]$", "", regex=True), index=ranks.columns)
+    sites = list(dict.fromkeys(site))
+    x = np.arange(1, kept + 1) / (kept + 1)  # ECDF of rank/(kept+1) evaluated between ranks
+    lower, upper = ecdf_confidence_band(n_rep, x, x, prob=0.95, method="optimized")
+    ncol = min(4, len(sites))
+    nrow = -(-len(sites) // ncol)
+    fig = _new_figure((3.4 * ncol, 2.7 * nrow))
+    for k, name in enumerate(sites):
+        ax = fig.add_subplot(nrow, ncol, k + 1)
+        ax.fill_between(x, lower - x, upper - x, color="0.85", step="mid", label="95% simultaneous band")
+        cols = site.index[site == name]
+        for col in cols:
+            ecdf = (ranks[col].to_numpy()[:, None] < np.arange(1, kept + 1)).mean(axis=0)
+            bad = not tests.loc[col, "ok"]
+            ax.plot(x, ecdf - x, lw=1.4 if bad else 0.8, color="C3" if bad else "C0",
+                    alpha=1.0 if bad or len(cols) == 1 else 0.5)
+        ax.axhline(0, color="0.4", lw=0.6)
+        ax.set_title(f"{name} ({len(cols)})" if len(cols) > 1 else name, fontsize=9)
+        ax.set_xlabel("normalised rank", fontsize=8)
+        ax.tick_params(labelsize=7)
+        if k % ncol == 0:
+            ax.set_ylabel("ECDF - uniform", fontsize=8)
+    fig.suptitle(f"SBC of {cfg.model.name}: {n_rep} replications, {'PASSED' if res.passed else 'FAILED'} "
+                 f"(red: quantities failing the chi-square check)", fontsize=10)
+    fig.tight_layout()
+    ecdf_path = folder / "sbc_ecdf.png"
+    fig.savefig(ecdf_path, dpi=110)
+
+    scalars = [c for c in ranks.columns if "[" not in c]
+    fig = _new_figure((3.2 * len(scalars), 2.6))
+    lo, hi = stats.binom.ppf([0.005, 0.995], n_rep, 1.0 / bins)
+    for k, col in enumerate(scalars):
+        ax = fig.add_subplot(1, len(scalars), k + 1)
+        counts = np.bincount(ranks[col].to_numpy() * bins // (kept + 1), minlength=bins)
+        ax.axhspan(lo, hi, color="0.88", label="99% range if uniform")
+        ax.bar(np.arange(bins), counts, width=0.9, color="C0" if tests.loc[col, "ok"] else "C3")
+        ax.axhline(n_rep / bins, color="0.4", lw=0.7)
+        ax.set_title(f"{col}  p = {tests.loc[col, 'p_value']:.2g}", fontsize=9)
+        ax.set_xlabel(f"rank bin (of {bins})", fontsize=8)
+        ax.tick_params(labelsize=7)
+    fig.tight_layout()
+    hist_path = folder / "sbc_ranks.png"
+    fig.savefig(hist_path, dpi=110)
+    return [ecdf_path, hist_path]

@@ -11,7 +11,11 @@ Every module defines
     the link-scale score of "A" for each row, from a dict of parameter values
     (used inside the model and for predictions, so the two never disagree).
 ``LINK``, ``PRIORS`` (default prior hyper-parameters), ``DIMS`` (site -> dims),
-``REPORTED`` (the sites summarised per outcome) and ``SCALE_NOTE``.
+``REPORTED`` (the sites summarised per outcome), ``CALIBRATED`` (the sites whose
+calibration simulation-based calibration checks; :mod:`bayes_utility.calibration`
+adds the data log-likelihood), ``ML_PARAMS`` (the free parameters of the
+maximum-likelihood estimate and their constraint: ``zero_sum`` or ``log_zero_sum``)
+and ``SCALE_NOTE``.
 """
 from __future__ import annotations
 

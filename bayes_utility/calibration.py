@@ -1,0 +1,397 @@
+r"""Simulation-based calibration (SBC) of the models in ``models/``.
+
+If a model's prior is the distribution that generated the parameters, the rank of
+the true value among :math:`L` independent posterior draws is uniform on
+:math:`\{0, \dots, L\}` for every quantity, whatever the data (Talts et al. 2018,
+"Validating Bayesian inference algorithms with simulation-based calibration";
+Modrák et al. 2023, "Simulation-based calibration checking for Bayesian
+computation: the choice of test quantities shapes sensitivity"). A sampler, model
+or likelihood bug, or a fit whose prior differs from the generator, breaks the
+uniformity.
+
+One replication
+    1. a fresh pair design (``design`` section: outcomes, pairs, answers per order,
+       both orders, a share of lost answers);
+    2. parameters and answers drawn from the model's own prior predictive
+       (:class:`numpyro.infer.Predictive` on the model with ``k_a=None``), under the
+       generator's prior hyper-parameters (``simulate.priors``; by default the
+       model's own);
+    3. a NUTS fit with the run's inference settings (chains vectorised), compiled
+       once per process and reused for every replication
+       (:class:`bayes_utility.inference.RepeatedNUTS`);
+    4. posterior draws thinned evenly to ``sbc.draws_kept`` (:math:`L`) draws; the
+       rank of the truth among them for every element of the sites the model lists
+       in ``CALIBRATED`` and for the data log-likelihood, a data-dependent test
+       quantity that Modrák et al. show catches errors the parameters alone miss.
+       A replication whose smallest bulk ESS is below :math:`L` is flagged: its
+       thinned draws are not near-independent.
+
+The check (stated test)
+    For each quantity the ranks are binned into ``sbc.bins`` equal bins and compared
+    with the uniform by Pearson's chi-square test (``bins - 1`` degrees of freedom),
+    and the randomised PIT ``(rank + U(0, 1)) / (L + 1)`` (exactly uniform under the
+    null) by the Kolmogorov-Smirnov test, which is the more sensitive to a posterior
+    shifted one way. The model passes when every p-value is at least
+    ``sbc.alpha / (2 m)`` (Bonferroni over both tests and the :math:`m` quantities),
+    so a correct model fails with probability at most ``sbc.alpha``. ECDF-difference plots with 95% simultaneous bands (Säilynoja et al.
+    2022, via ArviZ) and rank histograms are written beside the numbers.
+
+Seeding and resuming
+    Replication :math:`i` draws everything from the seed ``(sbc.seed, i)``, so
+    results do not depend on the order or the process in which replications run.
+    Each finished replication is appended to ``replications.jsonl`` as it arrives;
+    rerunning the same recipe resumes and fits only the missing replications
+    (raising ``sbc.replications`` extends a finished study).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .config import CalibrationConfig, dump_config
+
+logger = logging.getLogger(__name__)
+
+LOG_FILE = "replications.jsonl"
+LOGLIK = "log_lik"
+# settings that change how many replications run or how they are analysed, not what
+# a replication computes: a study may be resumed under different values
+_RESUMABLE_FIELDS = {"sbc": ("replications", "workers", "alpha", "bins"), "inference": ("progress_bar",)}
+
+
+class CalibrationError(RuntimeError):
+    """A calibration study cannot be run or resumed as asked."""
+
+
+# ------------------------------------------------------------------ one replication
+class Replicator:
+    """Simulates and refits replications of one calibration recipe.
+
+    Builds the NUTS sampler once; every call ``replicator(i)`` runs replication ``i``
+    and returns its record (ranks, diagnostics, time).
+    """
+
+    def __init__(self, cfg: CalibrationConfig):
+        import jax.numpy as jnp
+
+        from .inference import _model_fn
+
+        self.cfg = cfg
+        n = cfg.design.n_outcomes
+        self.mod, self.fit_fn = _model_fn(cfg.model, n)
+        _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors)
+        self.sampler = None  # compiled on the first replication (needs example data)
+        self.sites = [s for s in self.mod.CALIBRATED if s != "order_bias" or cfg.model.order_bias]
+        self.n_pairs = cfg.design.n_pairs()
+        self._jnp = jnp
+
+    def design(self, rng: np.random.Generator):
+        """Rows (``idx_a``, ``idx_b``) and answers per row ``n`` of one replication."""
+        from .simulate import pair_design
+
+        d = self.cfg.design
+        pairs = pair_design(d.n_outcomes, self.n_pairs, rng)
+        if d.both_orders:
+            idx_a = np.concatenate([pairs[:, 0], pairs[:, 1]])
+            idx_b = np.concatenate([pairs[:, 1], pairs[:, 0]])
+        else:
+            flip = rng.random(len(pairs)) < 0.5
+            idx_a = np.where(flip, pairs[:, 1], pairs[:, 0])
+            idx_b = np.where(flip, pairs[:, 0], pairs[:, 1])
+        n = np.full(len(idx_a), d.answers_per_order)
+        if d.unparseable_rate > 0:
+            n = rng.binomial(d.answers_per_order, 1.0 - d.unparseable_rate, size=len(idx_a))
+        return idx_a, idx_b, n
+
+    def __call__(self, index: int) -> dict:
+        import jax
+        from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+        from numpyro.infer import Predictive
+
+        from .inference import RepeatedNUTS
+
+        jnp = self._jnp
+        t0 = time.perf_counter()
+        seed = self.cfg.sbc.seed
+        rng = np.random.default_rng([seed, index])
+        k_prior, k_fit = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), index))
+        idx_a, idx_b, n = self.design(rng)
+        args = (jnp.asarray(idx_a), jnp.asarray(idx_b), jnp.asarray(n, dtype=jnp.float32))
+        prior = Predictive(self.gen_fn, num_samples=1)(k_prior, *args)
+        truth = {k: np.asarray(v[0]) for k, v in prior.items()}
+        k_a = truth.pop("y")
+        kwargs = {"k_a": jnp.asarray(k_a, dtype=jnp.float32)}
+        if self.sampler is None:
+            self.sampler = RepeatedNUTS(self.fit_fn, self.cfg.inference, args, kwargs)
+        grouped, diverging = self.sampler.run(k_fit, args, kwargs)
+        divergences = int(diverging.sum())
+
+        chains, draws = next(iter(grouped.values())).shape[:2]
+        total, kept = chains * draws, self.cfg.sbc.draws_kept
+        pick = np.arange(kept) * (total // kept) + (total // kept - 1)  # evenly spaced over all chains
+        ranks: dict[str, int] = {}
+        ess, rhat = [], []
+        for site in self.sites:
+            draws_ = grouped[site].reshape(total, -1)
+            true = np.asarray(truth[site]).reshape(-1)
+            ess.append(np.min(effective_sample_size(grouped[site].reshape(chains, draws, -1))))
+            rhat.append(np.max(split_gelman_rubin(grouped[site].reshape(chains, draws, -1))))
+            for j, r in enumerate(_ranks(draws_[pick], true, rng)):
+                ranks[f"{site}[{j}]" if true.size > 1 else site] = int(r)
+        ll_draws = self._loglik({k: v.reshape(total, *v.shape[2:])[pick] for k, v in grouped.items()},
+                                args, k_a)
+        ll_true = self._loglik(truth, args, k_a)
+        ranks[LOGLIK] = int(_ranks(ll_draws[:, None], np.atleast_1d(ll_true), rng)[0])
+        return {
+            "index": int(index),
+            "ranks": ranks,
+            "divergences": divergences,
+            "max_rhat": float(np.max(rhat)),
+            "min_ess_bulk": float(np.min(ess)),
+            "n_answers": int(n.sum()),
+            "seconds": round(time.perf_counter() - t0, 3),
+        }
+
+    def _loglik(self, params: dict, args, k_a) -> np.ndarray:
+        from .inference import _score_params
+        from .likelihood import pair_log_likelihood
+
+        z = self.mod.latent_score(_score_params(params), args[0], args[1], self.cfg.model.order_bias)
+        return np.asarray(pair_log_likelihood(self._jnp.asarray(k_a, dtype=self._jnp.float32), args[2], z,
+                                              self.mod.LINK).sum(-1))
+
+
+def _ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rank of each ``truth[j]`` among ``draws[:, j]``; ties broken at random."""
+    below = (draws < truth).sum(axis=0)
+    ties = (draws == truth).sum(axis=0)
+    return below + rng.integers(0, ties + 1)
+
+
+# ------------------------------------------------------------------ parallel workers
+_WORKER: Replicator | None = None
+
+
+def _init_worker(cfg_json: str) -> None:
+    global _WORKER
+    _WORKER = Replicator(CalibrationConfig.model_validate_json(cfg_json))
+
+
+def _work(index: int) -> dict:
+    return _WORKER(index)
+
+
+def _records(cfg: CalibrationConfig, todo: list[int]):
+    """Yield replication records as they finish, in one process or several."""
+    workers = min(cfg.sbc.workers, len(todo))
+    if workers <= 1:
+        rep = Replicator(cfg)
+        for i in todo:
+            yield rep(i)
+        return
+    # children inherit the environment at spawn: one XLA thread each, CPU as here
+    saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS")}
+    os.environ["XLA_FLAGS"] = (saved["XLA_FLAGS"] or "") + " --xla_cpu_multi_thread_eigen=false"
+    os.environ["JAX_PLATFORMS"] = saved["JAX_PLATFORMS"] or "cpu"
+    try:
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
+                                 initargs=(cfg.model_dump_json(),)) as pool:
+            yield from pool.map(_work, todo)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+# ------------------------------------------------------------------ the study
+@dataclass
+class CalibrationResult:
+    """Ranks, tests and verdict of a calibration study (also written to ``run_dir``)."""
+
+    run_dir: Path
+    ranks: pd.DataFrame  # replication x quantity
+    tests: pd.DataFrame  # per quantity: chi2, p_value, mean_rank, ok
+    replications: pd.DataFrame  # per replication: divergences, max_rhat, min_ess_bulk, seconds
+    threshold: float
+    passed: bool
+    cfg: CalibrationConfig
+
+    def report(self, worst: int = 8) -> str:
+        sbc = self.cfg.sbc
+        reps = self.replications
+        lines = [
+            f"SBC of {self.cfg.model.name} (order bias {'on' if self.cfg.model.order_bias else 'off'}"
+            + (f", generator priors {self.cfg.simulate.priors}" if self.cfg.simulate.priors else "") + "): "
+            f"{len(self.ranks)} replications, {self.ranks.shape[1]} quantities, "
+            f"ranks among {sbc.draws_kept} draws",
+            f"per quantity: chi-square on {sbc.bins} rank bins and KS on the randomised PIT; "
+            f"pass if every p >= {sbc.alpha:g}/(2 x {len(self.tests)}) = {self.threshold:.2e} (Bonferroni)",
+            "",
+            "per site (worst element):",
+        ]
+        site = self.tests.index.str.replace(r"\[\d+\]$", "", regex=True)
+        for name, grp in self.tests.groupby(site, sort=False):
+            w = grp["p_value"].idxmin()
+            lines.append(f"  {name:<18} {len(grp):>4} quantities  min p {grp['p_value'].min():.3g}"
+                         f"  ({w}: mean normalised rank {grp.loc[w, 'mean_rank']:.3f})")
+        lines.append("")
+        lines.append(
+            f"replications with divergences: {int((reps['divergences'] > 0).sum())}; "
+            f"with bulk ESS < {sbc.draws_kept} kept draws: {int((reps['min_ess_bulk'] < sbc.draws_kept).sum())}; "
+            f"max R-hat {reps['max_rhat'].max():.3f}; median {reps['seconds'].median():.2f} s per replication"
+        )
+        lines.append("SBC: PASSED" if self.passed else
+                     "SBC: FAILED (ranks not uniform for " + ", ".join(
+                         self.tests.index[~self.tests["ok"]][:worst]) + ")")
+        return "\n".join(lines)
+
+
+def run_calibration(cfg: CalibrationConfig, out: str | Path | None = None, *, restart: bool = False,
+                    progress: bool = True) -> CalibrationResult:
+    """Run (or resume) the calibration study ``cfg``; write and return its results."""
+    run_dir = Path(out or cfg.output.dir) / (cfg.output.run_name or cfg.name)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    cfg_path, log_path = run_dir / "config.yaml", run_dir / LOG_FILE
+    if restart:
+        log_path.unlink(missing_ok=True)
+    elif cfg_path.exists() and log_path.exists():
+        import yaml
+
+        old = CalibrationConfig.model_validate(yaml.safe_load(cfg_path.read_text()))
+        if _fingerprint(old) != _fingerprint(cfg):
+            raise CalibrationError(
+                f"{run_dir} holds a study made with a different recipe; rerun with --restart to discard it, "
+                "or set output.run_name to keep both")
+    cfg_path.write_text(dump_config(cfg))
+    done = _read_log(log_path)
+    todo = [i for i in range(cfg.sbc.replications) if i not in done]
+    if todo:
+        from tqdm.auto import tqdm
+
+        logger.info("%d of %d replications to run (%d done)", len(todo), cfg.sbc.replications, len(done))
+        with open(log_path, "a") as fh, tqdm(total=cfg.sbc.replications, initial=len(done), disable=not progress,
+                                             desc="SBC replications", unit="fit") as bar:
+            for rec in _records(cfg, todo):
+                fh.write(json.dumps(rec) + "\n")
+                fh.flush()
+                done[rec["index"]] = rec
+                bar.update()
+    records = [done[i] for i in range(cfg.sbc.replications)]
+    return analyse(records, cfg, run_dir)
+
+
+def _fingerprint(cfg: CalibrationConfig) -> dict:
+    raw = cfg.model_dump(mode="json")
+    for section, fields in _RESUMABLE_FIELDS.items():
+        for f in fields:
+            raw[section].pop(f, None)
+    raw.pop("output", None)
+    return raw
+
+
+def _read_log(path: Path) -> dict[int, dict]:
+    """Finished replications; a last line cut short by a kill is dropped."""
+    if not path.exists():
+        return {}
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text)
+        logger.warning("%s: dropped a replication record cut short by an interruption", path)
+    out = {}
+    for line in text.splitlines():
+        if line.strip():
+            rec = json.loads(line)
+            out[int(rec["index"])] = rec
+    return out
+
+
+def uniformity_tests(ranks: pd.DataFrame, draws_kept: int, bins: int, alpha: float,
+                     seed: int = 0) -> tuple[pd.DataFrame, float]:
+    """Two tests of uniform ranks per quantity, and the Bonferroni threshold.
+
+    * Pearson's chi-square on ``bins`` equal bins (shape: humps, U shapes, holes);
+    * Kolmogorov-Smirnov on the randomised PIT ``(rank + U) / (draws_kept + 1)``, which
+      is exactly uniform on (0, 1) under the null (shifts: a posterior biased one way).
+
+    A quantity passes when both p-values are at least ``alpha / (2 m)`` over its
+    ``m`` quantities, so a correct model fails with probability at most ``alpha``.
+    """
+    r = ranks.to_numpy()
+    counts = np.stack([np.bincount(col * bins // (draws_kept + 1), minlength=bins) for col in r.T])
+    expected = len(r) / bins
+    chi2 = ((counts - expected) ** 2 / expected).sum(axis=1)
+    p_chi2 = stats.chi2.sf(chi2, bins - 1)
+    pit = (r + np.random.default_rng(seed).random(r.shape)) / (draws_kept + 1)
+    p_ks = np.array([stats.kstest(col, "uniform").pvalue for col in pit.T])
+    threshold = alpha / (2 * r.shape[1])
+    p = np.minimum(p_chi2, p_ks)
+    tests = pd.DataFrame(
+        {"chi2": chi2, "p_chi2": p_chi2, "p_ks": p_ks, "p_value": p, "mean_rank": r.mean(axis=0) / draws_kept,
+         "ok": p >= threshold},
+        index=pd.Index(ranks.columns, name="quantity"),
+    )
+    return tests, threshold
+
+
+def analyse(records: list[dict], cfg: CalibrationConfig, run_dir: Path | None = None) -> CalibrationResult:
+    """Tests, plots and verdict from replication records."""
+    ranks = pd.DataFrame([r["ranks"] for r in records], index=pd.Index([r["index"] for r in records],
+                                                                        name="replication"))
+    reps = pd.DataFrame([{k: v for k, v in r.items() if k != "ranks"} for r in records]).set_index("index")
+    sbc = cfg.sbc
+    if len(records) < 5 * sbc.bins:
+        logger.warning("%d replications for %d bins: fewer than 5 expected per bin, the chi-square test is rough",
+                       len(records), sbc.bins)
+    tests, threshold = uniformity_tests(ranks, sbc.draws_kept, sbc.bins, sbc.alpha, sbc.seed)
+    res = CalibrationResult(run_dir=run_dir, ranks=ranks, tests=tests, replications=reps, threshold=threshold,
+                            passed=bool(tests["ok"].all()), cfg=cfg)
+    if run_dir is not None:
+        _write(res)
+    return res
+
+
+def _write(res: CalibrationResult) -> None:
+    d = res.run_dir
+    res.ranks.to_csv(d / "ranks.csv")
+    res.tests.to_csv(d / "tests.csv")
+    res.replications.to_csv(d / "replications.csv")
+    reps = res.replications
+    worst = res.tests["p_value"].idxmin()
+    summary = {
+        "passed": res.passed,
+        "model": res.cfg.model.name,
+        "order_bias": res.cfg.model.order_bias,
+        "generator_priors": res.cfg.simulate.priors,
+        "replications": len(res.ranks),
+        "quantities": int(res.ranks.shape[1]),
+        "draws_kept": res.cfg.sbc.draws_kept,
+        "test": f"per quantity: Pearson chi-square on {res.cfg.sbc.bins} equal rank bins and Kolmogorov-Smirnov "
+                "on the randomised PIT; Bonferroni over both tests and all quantities",
+        "alpha": res.cfg.sbc.alpha,
+        "threshold": res.threshold,
+        "failed_quantities": list(res.tests.index[~res.tests["ok"]]),
+        "worst": {"quantity": worst, "p_value": float(res.tests.loc[worst, "p_value"])},
+        "replications_with_divergences": int((reps["divergences"] > 0).sum()),
+        "replications_with_low_ess": int((reps["min_ess_bulk"] < res.cfg.sbc.draws_kept).sum()),
+        "max_rhat": float(reps["max_rhat"].max()),
+        "median_seconds_per_replication": float(reps["seconds"].median()),
+    }
+    (d / "calibration.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (d / "report.txt").write_text(res.report() + "\n")
+    from .plots import sbc_plots
+
+    sbc_plots(res, d)
