@@ -97,7 +97,7 @@ def main():
 
     if args.no_pymc:
         return
-    from pymc_thurstonian import fit_pymc  # beside this script
+    from bayes_utility.crosscheck import fit_pymc
 
     arr, _ = data.arrays("exclude")
     for sampler in ("pymc", "nutpie"):

@@ -1,0 +1,66 @@
+"""NumPyro against independent implementations: PyMC posteriors, scipy and choix optima."""
+import numpy as np
+import pytest
+
+import bayes_utility as bu
+from bayes_utility.crosscheck import choix_bradley_terry_ml, compare_posteriors, fit_pymc, scipy_thurstonian_ml
+from bayes_utility.mle import maximum_likelihood
+from bayes_utility.simulate import random_truth, simulate_dataset
+
+
+@pytest.fixture(scope="module")
+def dense_data():
+    """10 outcomes, all 45 pairs, 20 answers per order: an interior ML optimum."""
+    rng = np.random.default_rng(2024)
+    return simulate_dataset(random_truth(10, rng, utility_sd=1.0, order_bias=0.3), rng, n_pairs=45, k_per_order=20)
+
+
+def test_bradley_terry_ml_matches_choix(dense_data):
+    arr, _ = dense_data.arrays("exclude", pool_orders=True)
+    ours = maximum_likelihood(arr, "bradley_terry")
+    theirs = choix_bradley_terry_ml(arr)
+    assert ours.converged
+    np.testing.assert_allclose(ours.params["u"], theirs, atol=1e-5)
+
+
+@pytest.mark.parametrize("order_bias", [False, True])
+def test_thurstonian_ml_matches_scipy(dense_data, order_bias):
+    arr, _ = dense_data.arrays("exclude", pool_orders=not order_bias)
+    ours = maximum_likelihood(arr, "thurstonian", order_bias=order_bias)
+    theirs = scipy_thurstonian_ml(arr, order_bias=order_bias)
+    assert ours.converged and theirs["converged"]
+    # scipy's L-BFGS-B uses finite-difference gradients: agreement to ~1e-4 is its precision
+    np.testing.assert_allclose(ours.params["mu"], theirs["mu"], atol=1e-3)
+    np.testing.assert_allclose(ours.params["sigma"], theirs["sigma"], atol=1e-3)
+    if order_bias:
+        assert ours.params["order_bias"] == pytest.approx(theirs["order_bias"], abs=1e-3)
+        assert ours.params["order_bias"] == pytest.approx(0.3, abs=0.15)  # and near the truth
+
+
+def test_ml_reports_no_finite_optimum_when_one_outcome_always_wins():
+    rng = np.random.default_rng(5)
+    truth = random_truth(4, rng, link="logit")
+    data = simulate_dataset(truth, rng, n_pairs=6, k_per_order=5)
+    counts = data.counts.copy()
+    best = data.outcome_ids[0]
+    counts.loc[counts["outcome_a"] == best, ["n_a", "n_b"]] = [10, 0]
+    counts.loc[counts["outcome_b"] == best, ["n_a", "n_b"]] = [0, 10]
+    perfect = bu.PreferenceData.from_tables(data.outcomes, counts=counts, source="perfect")
+    est = maximum_likelihood(perfect, "bradley_terry")
+    assert not est.converged or est.params["u"][0] > 8  # runs off: no finite maximum
+
+
+@pytest.mark.statistical
+def test_numpyro_and_pymc_posteriors_agree(small_data):
+    """Same data, same model, two implementations: means and sds within MCSE-based bounds."""
+    arr, _ = small_data.arrays("half", pool_orders=True)
+    ours = bu.fit(small_data, "thurstonian", chains=4, warmup=1000, draws=1000, seed=11, progress_bar=False)
+    theirs = fit_pymc(arr, draws=1000, tune=1000, chains=4, seed=12)
+    table = compare_posteriors(ours, theirs, var_names=("utility", "noise_sd", "utility_spread"))
+    assert len(table) == 2 * (12 + 12 + 1)
+    assert table["ok"].all(), table[~table["ok"]]
+    # the check has teeth: a different prior (strong shrinkage of utilities) is told apart
+    shrunk = bu.fit(small_data, "thurstonian", chains=4, warmup=1000, draws=1000, seed=13, progress_bar=False,
+                    config=bu.RunConfig(data={"path": "-"}, model={"priors": {"utility_scale": 0.3}}))
+    table = compare_posteriors(shrunk, theirs, var_names=("utility_spread",))
+    assert not table["ok"].all()
