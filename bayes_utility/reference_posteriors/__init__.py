@@ -1,0 +1,1 @@
+"""Reference posteriors (data, recipe, stored summaries): see :mod:`bayes_utility.reference`."""
