@@ -10,17 +10,21 @@ Public API::
 Importing the package has no side effects (no JAX device set-up, no logging config).
 """
 from ._version import __version__
-from .config import RunConfig, load_config
+from .calibration import run_calibration
+from .config import CalibrationConfig, RunConfig, load_calibration_config, load_config
 from .data import DataValidationError, DisconnectedGraphWarning, PreferenceData, load_dataset, read_outcomes
 from .diagnostics import Verdict, diagnose
 from .inference import fit, fit_run
 from .io_paper import import_paper_results
+from .mle import maximum_likelihood
+from .reference import load_reference
 from .results import load_run, summary_table
 from .simulate import SimulationTruth, pair_design, paper_pair_count, random_truth, simulate_dataset
 from .workflow import run_fit
 
 __all__ = [
     "__version__",
+    "CalibrationConfig",
     "DataValidationError",
     "DisconnectedGraphWarning",
     "PreferenceData",
@@ -31,13 +35,17 @@ __all__ = [
     "fit",
     "fit_run",
     "import_paper_results",
+    "load_calibration_config",
     "load_config",
     "load_dataset",
+    "load_reference",
     "load_run",
+    "maximum_likelihood",
     "pair_design",
     "paper_pair_count",
     "random_truth",
     "read_outcomes",
+    "run_calibration",
     "run_fit",
     "simulate_dataset",
     "summary_table",
