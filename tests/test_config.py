@@ -3,7 +3,14 @@ from pathlib import Path
 
 import pytest
 
-from bayes_utility.config import ConfigError, RunConfig, dump_config, load_config
+from bayes_utility.config import (
+    CalibrationConfig,
+    ConfigError,
+    RunConfig,
+    dump_config,
+    load_calibration_config,
+    load_config,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -18,8 +25,10 @@ def test_shipped_configs_validate():
     paths = sorted((ROOT / "inference_configs").glob("*.yaml"))
     assert paths, "no configs shipped"
     for p in paths:
-        cfg = load_config(p)
-        assert isinstance(cfg, RunConfig)
+        if p.name.startswith("sbc_"):  # calibration recipes
+            assert isinstance(load_calibration_config(p), CalibrationConfig)
+        else:
+            assert isinstance(load_config(p), RunConfig)
 
 
 @pytest.mark.parametrize(
