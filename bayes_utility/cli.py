@@ -5,6 +5,7 @@ Subcommands
     summary RUN [--top N]
     validate PATH [--outcomes FILE]
     calibrate CONFIG [--replications N] [--workers N] [--out DIR] [--restart]
+    report RUN [RUN ...] [--out DIR]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -64,6 +65,8 @@ def cmd_fit(args) -> int:
         print("\n" + format_heldout(res.heldout, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
     print(f"\nrun folder: {res.run_dir}")
+    if (res.run_dir / "report.html").exists():
+        print(f"report:     {res.run_dir / 'report.html'}")
     return 0 if (res.verdict.ok or cfg.inference.method != "nuts") else 3
 
 
@@ -97,6 +100,14 @@ def cmd_calibrate(args) -> int:
     print(res.report())
     print(f"\nrun folder: {res.run_dir}")
     return 0 if res.passed else 3
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    html_path, md_path = write_report(args.runs, out=args.out)
+    print(f"report: {html_path}\nmarkdown: {md_path}")
+    return 0
 
 
 def cmd_validate(args) -> int:
@@ -152,6 +163,11 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="parent folder of the study folder (default: output.dir)")
     c.add_argument("--restart", action="store_true", help="discard replications already in the study folder")
     c.set_defaults(func=cmd_calibrate)
+
+    r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
+    r.add_argument("runs", nargs="+", metavar="RUN")
+    r.add_argument("--out", help="folder for the report (default: the first run folder)")
+    r.set_defaults(func=cmd_report)
 
     i = sub.add_parser("import-paper", help="convert a reference-code results JSON into a dataset folder")
     i.add_argument("results")

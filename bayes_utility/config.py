@@ -112,6 +112,7 @@ class OutputConfig(_Frozen):
     dir: str = "outputs"
     run_name: str | None = None
     hdi_prob: float = Field(0.94, gt=0.0, lt=1.0)
+    report: bool = Field(True, description="write report.html and report.md into the run folder")
 
 
 class RunConfig(_Frozen):

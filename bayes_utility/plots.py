@@ -11,9 +11,21 @@ def _shorten(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility", title: str = "") -> Path:
-    """Posterior means and HDIs of every outcome, sorted, coloured by category."""
-    s = summ[summ["quantity"] == quantity].sort_values("mean").reset_index(drop=True)
+def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility", title: str = "",
+                grouped: bool = False) -> Path:
+    """Posterior means and HDIs of every outcome, sorted, coloured by category.
+
+    ``grouped=True`` keeps each category together (categories ordered by their mean
+    utility, outcomes sorted within), with the category names beside the groups.
+    """
+    s = summ[summ["quantity"] == quantity].copy()
+    s["category"] = s["category"].fillna("").astype(str)
+    if grouped:
+        s["_cat_mean"] = s.groupby("category")["mean"].transform("mean")
+        s = s.sort_values(["_cat_mean", "category", "mean"])
+    else:
+        s = s.sort_values("mean")
+    s = s.reset_index(drop=True)
     hdi = [c for c in s.columns if c.startswith("hdi_")]
     n = len(s)
     fig = _new_figure((11, max(3.0, 0.17 * n + 1.2)))
@@ -38,10 +50,17 @@ def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility",
     ax.set_yticks(y)
     ax.set_yticklabels([_shorten(t) for t in s["text"].astype(str)], fontsize=6.5)
     ax.set_ylim(-1, n)
+    if grouped:
+        starts = np.flatnonzero(cats.ne(cats.shift()).to_numpy())
+        for start, end in zip(starts, list(starts[1:]) + [n]):
+            if start:
+                ax.axhline(start - 0.5, color="0.8", lw=0.6)
+            ax.text(1.01, (start + end - 1) / 2, _shorten(cats.iloc[start], 34) or "(no category)",
+                    transform=ax.get_yaxis_transform(), fontsize=7, va="center", color="0.25")
     ax.axvline(0.0, color="0.7", lw=0.8, zorder=0)
     ax.set_xlabel(f"{quantity} (zero mean, unit sd across outcomes); {label}")
-    ax.set_title(title or f"{quantity} by outcome, best at the top")
-    if len(style) > 1:
+    ax.set_title((title or f"{quantity} by outcome, best at the top") + (", grouped by category" if grouped else ""))
+    if len(style) > 1 and not grouped:
         from matplotlib.lines import Line2D
 
         handles = [Line2D([], [], color=col, marker=mk, ls="", label=_shorten(k, 40)) for k, (col, mk) in style.items()]

@@ -14,6 +14,8 @@ A run folder (``outputs/<name>-<UTC time>/``) holds
 ``exclusions.csv``         comparison rows not used, and why (if any)
 ``config.yaml``            the resolved config, every default spelled out
 ``provenance.json``        data hash, package versions, seed, timing, git SHA
+``report.html``, ``.md``   the report (:mod:`bayes_utility.report`), images in
+                           ``report_assets/``
 =========================  =====================================================
 """
 from __future__ import annotations

@@ -48,6 +48,10 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
     held = heldout_summary(fit_out.idata, data, cfg.data.unparseable, cfg.output.hdi_prob)
     run_dir = new_run_dir(cfg, out)
     _, summary = write_run(run_dir, cfg, data, fit_out, verdict, held)
+    if cfg.output.report:
+        from .report import write_report
+
+        write_report([run_dir])
     if cfg.inference.method == "nuts" and not verdict.ok:
         logger.warning("diagnostics FAIL for %s: %s", run_dir, "; ".join(verdict.problems))
     elif cfg.inference.method != "nuts":

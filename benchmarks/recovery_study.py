@@ -6,7 +6,8 @@ One factor at a time around a base experiment (100 outcomes, the paper's
 ceil(2 N log2 N) pairs, 10 answers per order, no order bias, no unparseable answers):
 outcomes 20..510, answers per order 2..20, sparse (N log2 N pairs) and dense graphs
 (all pairs at N = 100), order bias 0.5 on the probit scale (fitted with the order-bias
-term), and 10% / 20% unparseable answers (library default policy: half-votes).
+term), 10% / 20% unparseable answers (library default policy: half-votes), and 20%
+unparseable answers excluded instead (``policy: exclude``).
 Truth: utilities N(0, 1.5), log noise N(0, 0.3) (the simulator's defaults).
 
 For each fit (NUTS, 4 chains x 500 + 500) it reports, for the standardised utilities:
@@ -36,7 +37,7 @@ from bayes_utility.config import RunConfig  # noqa: E402
 from bayes_utility.inference import fit_run  # noqa: E402
 from bayes_utility.simulate import paper_pair_count, random_truth, simulate_dataset  # noqa: E402
 
-BASE = {"outcomes": 100, "answers": 10, "graph": "paper", "order_bias": 0.0, "unparseable": 0.0}
+BASE = {"outcomes": 100, "answers": 10, "graph": "paper", "order_bias": 0.0, "unparseable": 0.0, "policy": "half"}
 VARIATIONS = {
     "outcomes": [20, 50, 200, 510],
     "answers": [2, 5, 20],
@@ -44,6 +45,8 @@ VARIATIONS = {
     "order_bias": [0.5],
     "unparseable": [0.1, 0.2],
 }
+# the unparseable-answer policy matters only when answers are lost: compared at 20%
+EXTRA = [("policy", {**BASE, "unparseable": 0.2, "policy": "exclude"})]
 
 
 def n_pairs(n: int, graph: str) -> int:
@@ -60,6 +63,7 @@ def settings():
     for factor, levels in VARIATIONS.items():
         for level in levels:
             yield factor, {**BASE, factor: level}
+    yield from EXTRA
 
 
 def one_fit(s: dict, seed: int) -> dict:
@@ -68,7 +72,8 @@ def one_fit(s: dict, seed: int) -> dict:
     truth = random_truth(s["outcomes"], rng, order_bias=s["order_bias"])
     data = simulate_dataset(truth, rng, n_pairs=n_pairs(s["outcomes"], s["graph"]), k_per_order=s["answers"],
                             unparseable_rate=s["unparseable"])
-    cfg = RunConfig(data={"path": "-"}, model={"name": "thurstonian", "order_bias": s["order_bias"] > 0},
+    cfg = RunConfig(data={"path": "-", "unparseable": s["policy"]},
+                    model={"name": "thurstonian", "order_bias": s["order_bias"] > 0},
                     inference={"chains": 4, "warmup": 500, "draws": 500, "seed": seed, "progress_bar": False})
     t0 = time.perf_counter()
     out = fit_run(data, cfg)
@@ -131,11 +136,14 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--out", default="outputs/recovery_study")
+    ap.add_argument("--only", nargs="*", help="run only these factors (base, outcomes, answers, graph, ...)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for factor, s in settings():
+        if args.only and factor not in args.only:
+            continue
         for seed in range(args.seeds):
             res = one_fit(s, seed)
             rows.append({"factor": factor, **s, "seed": seed, **res})

@@ -1,0 +1,467 @@
+"""Reports people read: one self-contained HTML file and a Markdown twin per run.
+
+``bayes-utility report RUN [RUN ...]`` (and every ``bayes-utility fit``) writes
+``report.html`` (images embedded, no external files or scripts) and ``report.md``
+(images in ``report_assets/``) into the run folder (the first one when several runs
+are given). Content, each where the run has it:
+
+1. the diagnostics verdict, first, in red when R-hat, ESS, divergences or E-BFMI
+   fail, with what to do;
+2. utilities: a forest plot with credible intervals, sorted, and one grouped by
+   category, with outcome texts; a table of the top and bottom outcomes;
+3. rank posteriors: each outcome's rank interval and P(top 5);
+4. posterior predictive calibration: predicted vs. empirical P("A") per bin of
+   comparisons, with the empirical proportion's interval and the posterior
+   predictive interval of the bin's proportion;
+5. held-out accuracy and log-loss with intervals;
+6. scalar parameters (spreads, order bias) with intervals;
+7. with several runs on the same comparisons: a PSIS-LOO comparison table;
+8. provenance: config, data hash, versions, seed, timing, respondents and prompt.
+
+Every number is printed with its interval, at a precision set by the interval's width.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ASSETS = "report_assets"
+TOP_K = 5
+
+
+# ------------------------------------------------------------------ number formatting
+def decimals_for(width: float) -> int:
+    """Decimals that show an interval of this width with two significant digits."""
+    if not math.isfinite(width) or width <= 0:
+        return 3
+    return int(min(6, max(0, 1 - math.floor(math.log10(width)))))
+
+
+def fmt_interval(mean: float, lo: float, hi: float, prob: float | None = None, decimals: int | None = None) -> str:
+    """``0.80 [0.73, 0.85]`` (with ``94%`` appended when ``prob`` is given)."""
+    d = decimals_for(hi - lo) if decimals is None else decimals
+    text = f"{mean:.{d}f} [{lo:.{d}f}, {hi:.{d}f}]"
+    return text + (f" ({prob:.0%} interval)" if prob is not None else "")
+
+
+# ------------------------------------------------------------------ figures
+def _figure(figsize):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig
+
+
+@dataclass
+class Image:
+    name: str  # file name in report_assets/
+    caption: str
+    png: bytes
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    return buf.getvalue()
+
+
+def rank_table(idata, var: str = "utility", prob: float = 0.94, top_k: int = TOP_K) -> pd.DataFrame:
+    """Posterior of each outcome's rank (1 = highest utility): median, interval, P(top k)."""
+    u = idata.posterior[var].stack(sample=("chain", "draw")).transpose("sample", "outcome").to_numpy()
+    order = np.argsort(-u, axis=1)
+    ranks = np.empty_like(order)
+    rows = np.arange(u.shape[0])[:, None]
+    ranks[rows, order] = np.arange(1, u.shape[1] + 1)[None, :]
+    lo, med, hi = np.quantile(ranks, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
+    post = idata.posterior
+    out = pd.DataFrame({
+        "outcome_id": post["outcome"].values.astype(str),
+        "text": post["outcome_text"].values.astype(str) if "outcome_text" in post.coords else "",
+        "rank_median": med, "rank_lo": lo, "rank_hi": hi,
+        f"p_top{top_k}": (ranks <= top_k).mean(axis=0),
+    })
+    return out.sort_values(["rank_median", f"p_top{top_k}"], ascending=[True, False]).reset_index(drop=True)
+
+
+def predictive_calibration(idata, n_bins: int = 10, max_draws: int = 500, prob: float = 0.94,
+                           seed: int = 0) -> pd.DataFrame:
+    """Predicted vs. empirical P("A") over bins of the fitted comparisons.
+
+    Comparisons are binned by their posterior-mean predicted P("A") (equal-count
+    bins). Per bin: the mean prediction; the empirical share of "A" answers with its
+    Jeffreys interval; and the posterior predictive interval of that share
+    (answers re-drawn from the model for posterior draws), which is what a
+    well-calibrated model's empirical share should fall in.
+    """
+    from scipy import stats
+
+    from .inference import _score_params
+    from .likelihood import cdf
+    from .models import get_model
+
+    post, const = idata.posterior, idata.constant_data
+    mod = get_model(post.attrs["model"])
+    rng = np.random.default_rng(seed)
+    flat = post.stack(sample=("chain", "draw"))
+    take = np.sort(rng.choice(flat.sizes["sample"], size=min(max_draws, flat.sizes["sample"]), replace=False))
+    params = {k: np.moveaxis(np.asarray(flat[k].values), -1, 0)[take] for k in ("mu", "sigma", "u", "order_bias")
+              if k in flat}
+    import jax.numpy as jnp
+
+    z = mod.latent_score(_score_params(params), jnp.asarray(const["idx_a"].values),
+                         jnp.asarray(const["idx_b"].values), bool(post.attrs.get("order_bias", 0)))
+    p = np.asarray(cdf(z, mod.LINK), dtype=float)  # draws x comparisons
+    k = np.asarray(idata.observed_data["y"].values, dtype=float)
+    n = np.asarray(const["n"].values, dtype=float)
+    keep = n > 0
+    p, k, n = p[:, keep], k[keep], n[keep]
+    p_mean = p.mean(axis=0)
+    edges = np.unique(np.quantile(p_mean, np.linspace(0, 1, n_bins + 1)))
+    bins = np.clip(np.searchsorted(edges, p_mean, side="right") - 1, 0, len(edges) - 2)
+    n_int = np.round(n).astype(int)
+    k_rep = rng.binomial(n_int[None, :], np.clip(p, 0, 1))
+    rows = []
+    for b in range(len(edges) - 1):
+        m = bins == b
+        if not m.any():
+            continue
+        kb, nb = k[m].sum(), n[m].sum()
+        lo, hi = stats.beta.ppf([(1 - prob) / 2, (1 + prob) / 2], kb + 0.5, nb - kb + 0.5)
+        lo, hi = (0.0 if kb == 0 else lo), (1.0 if kb == nb else hi)  # Jeffreys, ends fixed at 0 and 1
+        rep = k_rep[:, m].sum(axis=1) / max(n_int[m].sum(), 1)
+        rlo, rhi = np.quantile(rep, [(1 - prob) / 2, (1 + prob) / 2])
+        rows.append({"bin": b, "comparisons": int(m.sum()), "answers": float(nb), "predicted": float(p_mean[m].mean()),
+                     "empirical": float(kb / nb), "empirical_lo": float(lo), "empirical_hi": float(hi),
+                     "predictive_lo": float(rlo), "predictive_hi": float(rhi)})
+    out = pd.DataFrame(rows)
+    out["inside"] = (out["empirical"] >= out["predictive_lo"]) & (out["empirical"] <= out["predictive_hi"])
+    return out
+
+
+def _calibration_figure(cal: pd.DataFrame, prob: float) -> Image:
+    fig = _figure((5.2, 4.6))
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], color="0.6", lw=0.8, ls="--", label="perfect calibration")
+    ax.vlines(cal["predicted"], cal["predictive_lo"], cal["predictive_hi"], color="C0", lw=6, alpha=0.35,
+              label=f"{prob:.0%} posterior predictive interval")
+    ax.errorbar(cal["predicted"], cal["empirical"],
+                yerr=[cal["empirical"] - cal["empirical_lo"], cal["empirical_hi"] - cal["empirical"]],
+                fmt="o", color="C3", ms=4, capsize=2, label=f"observed share of 'A' ({prob:.0%} interval)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("predicted P(answer 'A') (posterior mean, binned)")
+    ax.set_ylabel("observed share of 'A' answers")
+    ax.set_title("Posterior predictive calibration (fitted comparisons)", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return Image("calibration.png", "Predicted against observed preference probability, by bin of comparisons. "
+                 "Red points should fall inside the blue bars.", _png(fig))
+
+
+def _rank_figure(ranks: pd.DataFrame, n_show: int = 30) -> Image:
+    from .plots import _shorten
+
+    r = ranks.head(n_show)
+    fig = _figure((9, max(2.5, 0.22 * len(r) + 1.0)))
+    ax = fig.add_subplot()
+    y = np.arange(len(r))[::-1]
+    ax.hlines(y, r["rank_lo"], r["rank_hi"], color="C0", lw=2)
+    ax.plot(r["rank_median"], y, "o", color="C0", ms=4)
+    ax.set_yticks(y)
+    ax.set_yticklabels([_shorten(t, 60) for t in r["text"]], fontsize=7)
+    ax.set_xlabel("rank (1 = most preferred): posterior median and 94% interval")
+    ax.set_title(f"Rank posteriors of the {len(r)} best outcomes", fontsize=10)
+    ax.invert_xaxis()
+    fig.tight_layout()
+    return Image("ranks.png", "Where each outcome ranks, with its uncertainty.", _png(fig))
+
+
+# ------------------------------------------------------------------ content
+@dataclass
+class RunContent:
+    run_dir: Path
+    name: str
+    verdict: dict
+    verdict_text: str
+    summary: pd.DataFrame
+    scalars: pd.DataFrame | None
+    heldout: dict | None
+    ranks: pd.DataFrame
+    calibration: pd.DataFrame
+    provenance: dict
+    config_text: str
+    hdi_prob: float
+    images: list[Image] = field(default_factory=list)
+    idata: object = None
+
+
+def collect(run_dir: str | Path) -> RunContent:
+    """Everything a report shows about one run folder."""
+    from .plots import forest_plot
+    from .results import load_run
+
+    run_dir = Path(run_dir)
+    idata, summ, diag, held = load_run(run_dir)
+    prov = json.loads((run_dir / "provenance.json").read_text()) if (run_dir / "provenance.json").exists() else {}
+    cfg_text = (run_dir / "config.yaml").read_text() if (run_dir / "config.yaml").exists() else ""
+    import yaml
+
+    cfg = yaml.safe_load(cfg_text) if cfg_text else {}
+    hdi_prob = float(cfg.get("output", {}).get("hdi_prob", 0.94))
+    scal_path = run_dir / "summary_scalars.csv"
+    scalars = pd.read_csv(scal_path) if scal_path.exists() else None
+    content = RunContent(
+        run_dir=run_dir, name=run_dir.name, verdict=diag,
+        verdict_text=(run_dir / "verdict.txt").read_text().strip() if (run_dir / "verdict.txt").exists() else "",
+        summary=summ, scalars=scalars, heldout=held, ranks=rank_table(idata, prob=hdi_prob),
+        calibration=predictive_calibration(idata, prob=hdi_prob), provenance=prov, config_text=cfg_text,
+        hdi_prob=hdi_prob, idata=idata,
+    )
+    tmp = run_dir / ASSETS
+    tmp.mkdir(exist_ok=True)
+    title = f"{run_dir.name}: {prov.get('model', '')}"
+    for name, grouped, caption in (
+        ("utilities.png", False, "Utilities sorted from least to most preferred, with credible intervals."),
+        ("utilities_by_category.png", True, "The same utilities grouped by outcome category."),
+    ):
+        if grouped and summ["category"].fillna("").nunique() < 2:
+            continue
+        path = forest_plot(summ, tmp / name, title=title, grouped=grouped)
+        content.images.append(Image(name, caption, path.read_bytes()))
+    content.images.append(_rank_figure(content.ranks))
+    content.images.append(_calibration_figure(content.calibration, hdi_prob))
+    for img in content.images:
+        (tmp / img.name).write_bytes(img.png)
+    return content
+
+
+def loo_comparison(contents: list[RunContent]) -> tuple[pd.DataFrame | None, str]:
+    """PSIS-LOO comparison when the runs fitted the same comparisons; else why not."""
+    import arviz as az
+
+    if len(contents) < 2:
+        return None, ""
+    first = contents[0].idata
+    for c in contents[1:]:
+        a, b = first.constant_data, c.idata.constant_data
+        same = (a["first_row"].shape == b["first_row"].shape and np.array_equal(a["first_row"], b["first_row"])
+                and np.array_equal(first.observed_data["y"], c.idata.observed_data["y"]))
+        if not same:
+            return None, (f"not compared: {c.name} fitted other comparisons than {contents[0].name} (another "
+                          "dataset, split, or pooling of orders: LOO needs the same observations)")
+    table = az.compare({c.name: c.idata for c in contents}, ic="loo")
+    return table, ""
+
+
+# ------------------------------------------------------------------ rendering
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
+color:#222;line-height:1.45}
+h1{font-size:1.6em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
+.verdict{padding:.8em 1em;border-radius:6px;margin:1em 0;white-space:pre-wrap;font-family:ui-monospace,monospace;
+font-size:.9em}
+.pass{background:#e8f5e9;border-left:6px solid #2e7d32} .fail{background:#ffebee;border-left:6px solid #c62828}
+.approx{background:#fff8e1;border-left:6px solid #f9a825}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em} th,td{border:1px solid #ddd;padding:.25em .6em;
+text-align:left} th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
+figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.85em;color:#555}
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
+.note{color:#555;font-size:.9em}
+"""
+
+
+class _Doc:
+    """Builds the HTML and the Markdown side by side."""
+
+    def __init__(self):
+        self.html: list[str] = []
+        self.md: list[str] = []
+
+    def heading(self, text: str, level: int = 2):
+        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
+        self.md.append("#" * level + " " + text + "\n")
+
+    def para(self, text: str, cls: str = ""):
+        c = f' class="{cls}"' if cls else ""
+        self.html.append(f"<p{c}>{html.escape(text)}</p>")
+        self.md.append(text + "\n")
+
+    def verdict(self, text: str, cls: str):
+        self.html.append(f'<div class="verdict {cls}">{html.escape(text)}</div>')
+        self.md.append("```\n" + text + "\n```\n")
+
+    def table(self, df: pd.DataFrame, numeric: tuple[str, ...] = ()):
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+        body = []
+        for row in df.itertuples(index=False):
+            cells = "".join(
+                f'<td class="num">{html.escape(str(v))}</td>' if c in numeric else f"<td>{html.escape(str(v))}</td>"
+                for c, v in zip(df.columns, row))
+            body.append(f"<tr>{cells}</tr>")
+        self.html.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
+        esc = [str(c).replace("|", "\\|") for c in df.columns]
+        lines = ["| " + " | ".join(esc) + " |", "|" + "---|" * len(esc)]
+        for row in df.itertuples(index=False):
+            lines.append("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
+        self.md.append("\n".join(lines) + "\n")
+
+    def image(self, img: Image, assets: str):
+        data = base64.b64encode(img.png).decode()
+        self.html.append(f'<figure><img alt="{html.escape(img.caption)}" src="data:image/png;base64,{data}">'
+                         f"<figcaption>{html.escape(img.caption)}</figcaption></figure>")
+        self.md.append(f"![{img.caption}]({assets}/{img.name})\n\n*{img.caption}*\n")
+
+    def pre(self, text: str):
+        self.html.append(f"<pre>{html.escape(text)}</pre>")
+        self.md.append("```\n" + text.rstrip() + "\n```\n")
+
+
+def _verdict_class(v: dict) -> str:
+    if v.get("method", "nuts") != "nuts":
+        return "approx"
+    return "pass" if v.get("ok") else "fail"
+
+
+def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFrame:
+    s = summ[summ["quantity"] == "utility"].sort_values("mean", ascending=False)
+    hdi = [c for c in s.columns if c.startswith("hdi_")]
+    if len(s) > 2 * top:
+        s = pd.concat([s.head(top), s.tail(top)])
+    # one precision for the whole column, from the typical interval width
+    dec = decimals_for(float(np.median(s[hdi[1]] - s[hdi[0]]))) if len(hdi) == 2 else 3
+    rows = []
+    for d in s.to_dict("records"):
+        value = (fmt_interval(d["mean"], d[hdi[0]], d[hdi[1]], decimals=dec) if len(hdi) == 2
+                 else f"{d['mean']:.3f} (approximate fit: no interval)")
+        rows.append({"outcome": d["text"], "category": d.get("category") or "", f"utility [{prob:.0%} HDI]": value})
+    return pd.DataFrame(rows)
+
+
+def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
+    prob = c.hdi_prob
+    doc.heading("Can this fit be trusted?", level)
+    doc.verdict(c.verdict_text or json.dumps(c.verdict, indent=1), _verdict_class(c.verdict))
+    if c.verdict.get("method", "nuts") == "nuts" and not c.verdict.get("ok"):
+        doc.para("Do not report these numbers yet: follow the advice above (more warm-up and draws, a higher "
+                 "target_accept, or model.centered: false for weak preference signal) and refit.", "note")
+
+    doc.heading("Utilities", level)
+    n_out = int((c.summary["quantity"] == "utility").sum())
+    doc.para(f"{n_out} outcomes. Utilities are standardised per posterior draw (zero mean, unit sd across "
+             f"outcomes); intervals are {prob:.0%} highest-density intervals. Higher is more preferred.")
+    for img in c.images[:2]:
+        if img.name.startswith("utilities"):
+            doc.image(img, assets)
+    doc.table(_utility_rows(c.summary, prob))
+
+    doc.heading("Ranks", level)
+    r = c.ranks.head(15)
+    doc.para(f"Rank 1 is the most preferred outcome. Interval: {prob:.0%} of the posterior; P(top {TOP_K}): the "
+             f"posterior probability that the outcome is among the {TOP_K} most preferred.")
+    doc.table(pd.DataFrame({
+        "outcome": r["text"],
+        f"rank [{prob:.0%} interval]": [f"{m:.0f} [{lo:.0f}, {hi:.0f}]"
+                                         for m, lo, hi in zip(r["rank_median"], r["rank_lo"], r["rank_hi"])],
+        f"P(top {TOP_K})": [f"{p:.2f}" for p in r[f"p_top{TOP_K}"]],
+    }), numeric=(f"P(top {TOP_K})",))
+    doc.image(next(i for i in c.images if i.name == "ranks.png"), assets)
+
+    doc.heading("Does the model predict the answers?", level)
+    cal = c.calibration
+    inside = int(cal["inside"].sum())
+    doc.para(f"Posterior predictive check on the fitted comparisons: {inside} of {len(cal)} bins have their "
+             f"observed share of 'A' answers inside the {prob:.0%} posterior predictive interval.")
+    doc.image(next(i for i in c.images if i.name == "calibration.png"), assets)
+    if c.heldout:
+        h = c.heldout
+        acc, ll = h["accuracy"], h["log_loss"]
+        doc.para(f"Held-out pairs ({h['n_pairs']} pairs never seen by the fit; {h['n_ties']} with an observed "
+                 "preference of exactly 0.5 are left out of accuracy):")
+        doc.table(pd.DataFrame([
+            {"metric": "accuracy (higher is better)",
+             "posterior [interval]": fmt_interval(acc["mean"], *acc["interval"]),
+             "at the posterior-mean prediction ± s.e. over pairs": f"{acc['point']:.3f} ± {acc['se_pairs']:.3f}"},
+            {"metric": "log-loss (lower is better)",
+             "posterior [interval]": fmt_interval(ll["mean"], *ll["interval"]),
+             "at the posterior-mean prediction ± s.e. over pairs": f"{ll['point']:.3f} ± {ll['se_pairs']:.3f}"},
+        ]))
+    else:
+        doc.para("No pairs were held out (heldout.fraction: 0), so there is no out-of-sample accuracy.", "note")
+
+    if c.scalars is not None and len(c.scalars):
+        doc.heading("Model parameters", level)
+        hdi = [col for col in c.scalars.columns if col.startswith("hdi_")]
+        doc.table(pd.DataFrame({
+            "parameter": c.scalars["parameter"],
+            f"posterior mean [{prob:.0%} HDI]": [fmt_interval(m, lo, hi) for m, lo, hi in
+                                                 zip(c.scalars["mean"], c.scalars[hdi[0]], c.scalars[hdi[1]])]
+            if len(hdi) == 2 else c.scalars["mean"].map(lambda v: f"{v:.3f} (no interval)"),
+        }))
+
+    doc.heading("Provenance", level)
+    p = c.provenance
+    rows = [
+        ("data", str(p.get("data_source", ""))), ("data sha256", str(p.get("data_sha256", ""))),
+        ("respondents", ", ".join(p.get("respondents", []) or [])),
+        ("outcomes / comparison rows fitted", f"{p.get('n_outcomes', '')} / {p.get('n_rows_fitted', '')} "
+                                              f"({p.get('comparison_unit', '')})"),
+        ("model / inference", f"{p.get('model', '')} / {p.get('inference_method', '')}"),
+        ("seed", str(p.get("seed", ""))),
+        ("time", ", ".join(f"{k} {v:.1f}" for k, v in (p.get("timing_s") or {}).items()
+                           if isinstance(v, (int, float)) and k.endswith("_s"))),
+        ("versions", ", ".join(f"{k} {v}" for k, v in (p.get("versions") or {}).items())),
+        ("git", str(p.get("git_sha", ""))), ("created (UTC)", str(p.get("created_utc", ""))),
+    ]
+    doc.table(pd.DataFrame(rows, columns=["item", "value"]))
+    doc.para("The resolved config (every default spelled out):")
+    doc.pre(c.config_text)
+
+
+def write_report(run_dirs: list[str | Path], out: str | Path | None = None) -> tuple[Path, Path]:
+    """Write ``report.html`` and ``report.md`` for one or more run folders; returns their paths."""
+    if not run_dirs:
+        raise ValueError("give at least one run folder")
+    contents = [collect(d) for d in run_dirs]
+    out_dir = Path(out) if out else contents[0].run_dir
+    out_dir.mkdir(parents=True, exist_ok=True)
+    doc = _Doc()
+    title = contents[0].name if len(contents) == 1 else f"{len(contents)} runs: " + ", ".join(c.name for c in contents)
+    doc.heading(f"bayes_utility report: {title}", 1)
+    if len(contents) > 1:
+        table, why = loo_comparison(contents)
+        doc.heading("Model comparison (PSIS-LOO)")
+        if table is None:
+            doc.para(why, "note")
+        else:
+            t = table.reset_index().rename(columns={"index": "run"})
+            doc.para("Expected log predictive density (higher is better) with its standard error; differences to "
+                     "the best run with their standard error; stacking weights. Pareto k > 0.7 makes a run's "
+                     "estimate unreliable (the warning column).")
+            doc.table(pd.DataFrame({
+                "run": t["run"], "rank": t["rank"],
+                "elpd_loo ± se": [f"{e:.1f} ± {s:.1f}" for e, s in zip(t["elpd_loo"], t["se"])],
+                "difference ± se": [f"{d:.1f} ± {s:.1f}" for d, s in zip(t["elpd_diff"], t["dse"])],
+                "weight": [f"{w:.2f}" for w in t["weight"]], "warning": t["warning"],
+            }))
+    for c in contents:
+        if len(contents) > 1:
+            doc.heading(f"Run {c.name}")
+        assets = ASSETS if c.run_dir == out_dir else f"{Path(c.run_dir.resolve()).as_posix()}/{ASSETS}"
+        _run_section(doc, c, assets, level=2 if len(contents) == 1 else 3)
+    html_text = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
+                 + "\n".join(doc.html) + "\n</body></html>\n")
+    html_path, md_path = out_dir / "report.html", out_dir / "report.md"
+    html_path.write_text(html_text, encoding="utf-8")
+    md_path.write_text("\n".join(doc.md), encoding="utf-8")
+    return html_path, md_path

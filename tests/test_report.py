@@ -1,0 +1,112 @@
+"""The HTML report: content from a real small fit, and a real headless Chromium rendering it."""
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bayes_utility.cli import main
+from bayes_utility.config import RunConfig
+from bayes_utility.report import decimals_for, fmt_interval, predictive_calibration, rank_table, write_report
+from bayes_utility.results import load_run
+from bayes_utility.workflow import run_fit
+
+ARTIFACTS = Path(os.environ.get("BAYES_UTILITY_ARTIFACTS", Path(__file__).resolve().parents[1] / "outputs" /
+                                "test-artifacts"))
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    from bayes_utility.simulate import random_truth, simulate_dataset
+
+    rng = np.random.default_rng(77)
+    data = simulate_dataset(random_truth(14, rng), rng, k_per_order=6, categories=["a", "b"] * 7)
+    cfg = RunConfig(name="report-test", data={"path": "-"}, heldout={"fraction": 0.15, "seed": 1},
+                    inference={"chains": 2, "warmup": 300, "draws": 300, "progress_bar": False})
+    return run_fit(cfg, data=data, out=tmp_path_factory.mktemp("runs")).run_dir
+
+
+def test_number_formatting():
+    assert decimals_for(0.12) == 2 and decimals_for(1.5) == 1 and decimals_for(30) == 0
+    assert fmt_interval(0.7968, 0.7288, 0.8475) == "0.80 [0.73, 0.85]"
+    assert fmt_interval(12.3, 2.0, 40.0, prob=0.94) == "12 [2, 40] (94% interval)"
+
+
+def test_rank_table_and_calibration_are_consistent(run_dir):
+    idata = load_run(run_dir)[0]
+    ranks = rank_table(idata)
+    assert len(ranks) == 14 and ranks["rank_lo"].min() >= 1 and ranks["rank_hi"].max() <= 14
+    assert (ranks["rank_lo"] <= ranks["rank_median"]).all() and (ranks["rank_median"] <= ranks["rank_hi"]).all()
+    assert ranks["p_top5"].sum() == pytest.approx(5.0)  # five outcomes are in the top 5 in every draw
+    best = int(np.argmax(idata.posterior["utility"].mean(("chain", "draw")).values))
+    assert ranks.iloc[0]["outcome_id"] == str(idata.posterior["outcome"].values[best])
+    cal = predictive_calibration(idata)
+    assert cal["comparisons"].sum() == int((idata.constant_data["n"] > 0).sum())
+    assert (cal["predictive_lo"] <= cal["predictive_hi"]).all()
+    assert cal["inside"].mean() >= 0.7  # a correct model on its own simulated data
+
+
+def test_report_files_content(run_dir):
+    html_path = run_dir / "report.html"  # written by the fit itself
+    md_path = run_dir / "report.md"
+    text = html_path.read_text()
+    assert text.index("Can this fit be trusted?") < text.index("Utilities")  # verdict first
+    assert len(re.findall(r'src="data:image/png;base64,', text)) == 4  # forest, grouped forest, ranks, calibration
+    assert "src=\"http" not in text and "<script" not in text  # self-contained
+    visible = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", text)
+    assert "Held-out pairs" in visible and "Provenance" in visible
+    assert not re.search(r"\bnan\b", visible, re.IGNORECASE)
+    md = md_path.read_text()
+    for name in re.findall(r"\]\((report_assets/[^)]+)\)", md):
+        assert (run_dir / name).stat().st_size > 1000
+    # no point estimate without its interval: every utility cell is "mean [lo, hi]"
+    cells = re.findall(r"<td>(-?\d+\.\d+ \[[^<]*)</td>", text)
+    assert len(cells) >= 14 and all(re.fullmatch(r"-?\d+\.\d+ \[-?\d+\.\d+, -?\d+\.\d+\]", c) for c in cells)
+
+
+def test_report_cli_compares_runs(run_dir, tmp_path, capsys):
+    other = tmp_path / "copy"
+    shutil.copytree(run_dir, other)
+    assert main(["report", str(run_dir), str(other), "--out", str(tmp_path / "both")]) == 0
+    text = (tmp_path / "both" / "report.html").read_text()
+    assert "Model comparison (PSIS-LOO)" in text and "elpd_loo" in text
+    assert main(["report", str(tmp_path / "nothing")]) == 2
+
+
+def _browser():
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver = shutil.which("chromedriver")
+    if not (binary and driver):
+        if os.environ.get("BAYES_UTILITY_REQUIRE_BROWSER"):
+            pytest.fail("chromium and chromedriver are required here but not installed")
+        pytest.skip("chromium/chromedriver not installed (scripts/test.sh installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1280,2000"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(driver), options=opts)
+
+
+def test_report_opens_in_headless_chromium(run_dir):
+    drv = _browser()
+    try:
+        drv.get((run_dir / "report.html").resolve().as_uri())
+        assert drv.execute_script("return document.readyState") == "complete"
+        assert "report-test" in drv.title
+        images = drv.execute_script(
+            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight])")
+        assert len(images) == 4 and all(c and w > 100 and h > 100 for c, w, h in images), images
+        severe = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
+        assert not severe, severe
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shot = ARTIFACTS / "report.png"
+        drv.get_screenshot_as_file(str(shot))
+        assert shot.stat().st_size > 10_000
+    finally:
+        drv.quit()
