@@ -412,7 +412,8 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     p = c.provenance
     rows = [
         ("data", str(p.get("data_source", ""))), ("data sha256", str(p.get("data_sha256", ""))),
-        ("respondents", ", ".join(p.get("respondents", []) or [])),
+        ("respondents (LLMs)", ", ".join(p.get("respondents", []) or [])),
+        ("prompt templates", ", ".join(p.get("prompt_templates", []) or [])),
         ("outcomes / comparison rows fitted", f"{p.get('n_outcomes', '')} / {p.get('n_rows_fitted', '')} "
                                               f"({p.get('comparison_unit', '')})"),
         ("model / inference", f"{p.get('model', '')} / {p.get('inference_method', '')}"),

@@ -173,6 +173,7 @@ def write_run(
         "n_rows_heldout": int(len(fit_out.heldout_rows)),
         "n_rows_excluded": len(fit_out.exclusions),
         "respondents": data.respondents,
+        "prompt_templates": sorted(map(str, data.counts["prompt_template"].unique())),
         "model": cfg.model.name,
         "inference_method": cfg.inference.method,
         "seed": cfg.inference.seed,
