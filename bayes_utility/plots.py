@@ -119,7 +119,7 @@ def sbc_plots(res, folder: str | Path) -> list[Path]:
         if k % ncol == 0:
             ax.set_ylabel("ECDF - uniform", fontsize=8)
     fig.suptitle(f"SBC of {cfg.model.name}: {n_rep} replications, {'PASSED' if res.passed else 'FAILED'} "
-                 f"(red: quantities failing the chi-square check)", fontsize=10)
+                 f"(red: quantities failing the uniformity check)", fontsize=10)
     fig.tight_layout()
     ecdf_path = folder / "sbc_ecdf.png"
     fig.savefig(ecdf_path, dpi=110)
