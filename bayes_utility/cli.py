@@ -6,6 +6,7 @@ Subcommands
     validate PATH [--outcomes FILE]
     calibrate CONFIG [--replications N] [--workers N] [--out DIR] [--restart]
     report RUN [RUN ...] [--out DIR]
+    elicit CONFIG [--dry-run] [--out DIR]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -110,6 +111,33 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_elicit(args) -> int:
+    from .config import load_elicit_config
+    from .elicitation import ElicitationError, dry_run, run_elicitation
+
+    cfg = load_elicit_config(args.config)
+    try:
+        if args.dry_run:
+            print(dry_run(cfg, out=args.out))
+            return 0
+        res = run_elicitation(cfg, out=args.out, progress_bar=not args.quiet)
+    except ElicitationError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    led = res.ledger
+    print(f"{res.answered} of {res.total} answers in {res.run_dir / 'requests.jsonl'}; this run: "
+          f"{led['this_run']['answers']} answers, {led['this_run']['failures']} failures, "
+          f"{led['this_run']['retries']} retries; tokens so far {led['all_runs']['prompt_tokens']} in, "
+          f"{led['all_runs']['completion_tokens']} out, cost {led['all_runs']['cost']:.4f}")
+    if res.data is not None:
+        print(res.data)
+        print(f"fit it with: bayes-utility fit CONFIG --data {res.run_dir / 'dataset'}")
+    if res.missing:
+        print(f"{res.missing} answers still missing: rerun the same command to ask for them")
+        return 4
+    return 0
+
+
 def cmd_validate(args) -> int:
     from .data import load_dataset
 
@@ -163,6 +191,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="parent folder of the study folder (default: output.dir)")
     c.add_argument("--restart", action="store_true", help="discard replications already in the study folder")
     c.set_defaults(func=cmd_calibrate)
+
+    e = sub.add_parser("elicit", help="ask an LLM (OpenAI-compatible API) every question of an experiment; "
+                                      "resumable; exit 4 while answers are missing")
+    e.add_argument("config")
+    e.add_argument("--dry-run", action="store_true", help="print how many requests would be made, ask nothing")
+    e.add_argument("--out", help="parent folder (default: output.dir)")
+    e.set_defaults(func=cmd_elicit)
 
     r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
     r.add_argument("runs", nargs="+", metavar="RUN")

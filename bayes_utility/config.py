@@ -208,6 +208,59 @@ class CalibrationConfig(_Frozen):
 
 
 
+class ServerConfig(_Frozen):
+    """An OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, Ollama, ...)."""
+
+    base_url: str = Field(description="e.g. http://127.0.0.1:8080/v1")
+    model: str
+    api_key_env: str | None = Field(
+        None, description="NAME of the environment variable holding the API key (the key never goes in configs)")
+    concurrency: int = Field(4, ge=1, description="requests in flight at once")
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(6, ge=0, description="retries per request on 429, 5xx, timeouts, dropped connections")
+    backoff_s: float = Field(1.0, gt=0, description="first retry delay; doubles each retry, with jitter")
+    max_backoff_s: float = Field(60.0, gt=0)
+    supports_n: bool = Field(False, description="ask for K answers in one request with n=K (else K requests)")
+    send_seed: bool = Field(True, description="send a per-answer seed (reproducible where the server honours it)")
+    price_input_per_mtok: float = Field(0.0, ge=0, description="cost ledger: price per million prompt tokens")
+    price_output_per_mtok: float = Field(0.0, ge=0)
+
+
+class ExperimentConfig(_Frozen):
+    """What is asked: outcomes, pair design, prompt, sampling."""
+
+    outcomes: str = Field(description="outcomes file or dataset folder (or builtin:NAME)")
+    max_outcomes: int | None = Field(None, ge=2, description="use the first N outcomes only")
+    design: Literal["all", "paper", "random"] = Field(
+        "paper", description="all pairs; ceil(2 N log2 N) pairs; or `pairs` random pairs (a cycle plus extras)")
+    pairs: int | None = Field(None, ge=1)
+    answers_per_order: int = Field(2, ge=1, description="K: answers per prompt and presentation order")
+    template: str = "forced_choice"
+    template_file: str | None = Field(None, description="a user template with {option_A} and {option_B}")
+    system_message: str | None = "You are a helpful assistant."
+    temperature: float = Field(1.0, ge=0.0)
+    max_tokens: int = Field(8, ge=1)
+    reasoning: bool = Field(False, description="parse the final 'Answer: X' (for reasoning templates)")
+    seed: int = 0
+
+    @model_validator(mode="after")
+    def _pairs_for_random(self):
+        if self.design == "random" and self.pairs is None:
+            raise ValueError("design 'random' needs pairs")
+        return self
+
+
+class ElicitConfig(_Frozen):
+    """An elicitation recipe (``bayes-utility elicit``): results go to ``output.dir/name/``."""
+
+    name: str = "elicitation"
+    server: ServerConfig
+    experiment: ExperimentConfig
+    output: OutputConfig = Field(default_factory=OutputConfig)
+
+    _safe_name = field_validator("name")(_plain_folder_name)
+
+
 class ConfigError(ValueError):
     """A config file could not be read or does not validate."""
 
@@ -246,6 +299,12 @@ def load_calibration_config(path: str | Path) -> CalibrationConfig:
     return _validate(CalibrationConfig, _read_yaml(path), path)
 
 
-def dump_config(cfg: RunConfig | CalibrationConfig) -> str:
+def load_elicit_config(path: str | Path) -> ElicitConfig:
+    """Read and validate an elicitation recipe (see :class:`ElicitConfig`)."""
+    path = Path(path)
+    return _validate(ElicitConfig, _read_yaml(path), path)
+
+
+def dump_config(cfg: RunConfig | CalibrationConfig | ElicitConfig) -> str:
     """The resolved config as YAML (every default spelled out)."""
     return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)

@@ -516,11 +516,15 @@ class PreferenceData:
     def respondents(self) -> list[str]:
         return sorted(self.counts["respondent"].unique().tolist())
 
+    @property
+    def n_answers(self) -> int:
+        """All answers, unparseable ones included."""
+        return int(self.counts[list(COUNT_FIELDS)].to_numpy().sum())
+
     def __repr__(self) -> str:
-        n_ans = int(self.counts[list(COUNT_FIELDS)].to_numpy().sum())
         return (
             f"PreferenceData({self.n_outcomes} outcomes, {len(self.counts)} ordered pairs, "
-            f"{n_ans} answers, respondents={self.respondents}, source={self.source!r})"
+            f"{self.n_answers} answers, respondents={self.respondents}, source={self.source!r})"
         )
 
     def content_hash(self) -> str:

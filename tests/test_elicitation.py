@@ -1,0 +1,144 @@
+"""Elicitation against a real local HTTP server (a simulated respondent with known utilities):
+retries, a durable log, resume after kill -9 with nothing lost or asked twice, then a fit."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from bayes_utility.cli import main
+from bayes_utility.config import ElicitConfig, load_elicit_config
+from bayes_utility.data import load_dataset
+from bayes_utility.elicitation import ElicitationError, RequestLog, dry_run, plan, run_elicitation
+from bayes_utility.prompts import TEMPLATES
+from bayes_utility.simserver import SimulatedServer
+from bayes_utility.simulate import random_truth
+
+N_OUT = 10
+
+
+@pytest.fixture()
+def server():
+    outcomes = load_dataset("builtin:llama2_7b_sim").outcomes.head(N_OUT)
+    truth = random_truth(N_OUT, np.random.default_rng(4), utility_sd=1.5, order_bias=0.4)
+    srv = SimulatedServer(truth, outcomes["text"].tolist(), garbage_rate=0.05, seed=9)
+    yield srv
+    srv.stop()
+
+
+def recipe(url, tmp_path, **over) -> ElicitConfig:
+    raw = {"name": "sim", "server": {"base_url": url, "model": "sim-model", "concurrency": 6, "timeout_s": 2.0,
+                                     "backoff_s": 0.02, "max_backoff_s": 0.2, "max_retries": 6},
+           "experiment": {"outcomes": "builtin:llama2_7b_sim", "max_outcomes": N_OUT, "design": "all",
+                          "answers_per_order": 3, "seed": 1},
+           "output": {"dir": str(tmp_path)}}
+    for section, values in over.items():
+        raw[section] = {**raw[section], **values}
+    return ElicitConfig.model_validate(raw)
+
+
+def test_plan_asks_both_orders_k_times(tmp_path):
+    cfg = recipe("http://127.0.0.1:9/v1", tmp_path)
+    outcomes, prompts = plan(cfg)
+    assert len(outcomes) == N_OUT and len(prompts) == 2 * 45
+    pairs = {(p.outcome_a, p.outcome_b) for p in prompts}
+    assert all((b, a) in pairs for a, b in pairs)
+    assert all(p.samples == (0, 1, 2) for p in prompts)
+    assert prompts[0].text.startswith(TEMPLATES["forced_choice"][:40])
+
+
+def test_retries_through_faults_and_writes_a_fittable_dataset(server, tmp_path):
+    server.failure_rates = {"429": 0.15, "500": 0.1, "timeout": 0.03}
+    server.stall_s = 3.0  # longer than the client's 2 s timeout
+    url = server.start()
+    cfg = recipe(url, tmp_path)
+    res = run_elicitation(cfg, progress_bar=False)
+    assert res.missing == 0 and res.answered == 270
+    assert server.failures > 0 and res.progress.retries >= server.failures - 3  # every fault was retried
+    log = RequestLog(res.run_dir / "requests.jsonl")
+    log.close()
+    assert len(log.answers) == 270 and log.records == 270  # one record per answer, no failures left
+    first = next(iter(log.answers.values()))
+    assert {"prompt_sha256", "params", "time", "usage", "raw", "answer"} <= set(first)
+    assert res.data.n_answers == 270 and set(res.data.responses["answer"]) <= {"A", "B", "unparseable"}
+    text = (res.run_dir / "config.yaml").read_text() + (res.run_dir / "requests.jsonl").read_text()
+    assert "api_key" not in text.replace("api_key_env", "")
+    # the respondent's known order bias (0.4, probit) is in the posterior's interval
+    from bayes_utility.config import RunConfig
+    from bayes_utility.workflow import run_fit
+
+    fit_cfg = RunConfig(name="fit-elicited", data={"path": str(res.run_dir / "dataset"), "unparseable": "exclude"},
+                        model={"order_bias": True}, output={"report": False},
+                        inference={"chains": 2, "warmup": 400, "draws": 400, "progress_bar": False})
+    post = run_fit(fit_cfg, out=tmp_path).fit.idata.posterior
+    lo, hi = np.quantile(post["order_bias"].values, [0.03, 0.97])
+    assert lo < 0.4 < hi and lo > 0
+
+
+def test_final_failures_are_logged_and_asked_again_on_the_next_run(server, tmp_path):
+    server.failure_rates = {"500": 1.0}
+    url = server.start()
+    cfg = recipe(url, tmp_path, server={"max_retries": 1}, experiment={"max_outcomes": 3})
+    res = run_elicitation(cfg, progress_bar=False)
+    assert res.answered == 0 and res.missing == 18 and res.ledger["failures_logged"] == 18
+    server.failure_rates = {}
+    res = run_elicitation(cfg, progress_bar=False)
+    assert res.answered == 18 and res.missing == 0
+
+
+def test_missing_api_key_and_changed_experiment_are_clear_errors(server, tmp_path, monkeypatch):
+    url = server.start()
+    monkeypatch.delenv("BU_TEST_KEY", raising=False)
+    with pytest.raises(ElicitationError, match="BU_TEST_KEY"):
+        run_elicitation(recipe(url, tmp_path, server={"api_key_env": "BU_TEST_KEY"}), progress_bar=False)
+    run_elicitation(recipe(url, tmp_path, experiment={"max_outcomes": 3}), progress_bar=False)
+    with pytest.raises(ElicitationError, match="different experiment"):
+        run_elicitation(recipe(url, tmp_path, experiment={"max_outcomes": 4}), progress_bar=False)
+
+
+def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(server, tmp_path):
+    server.delay_s = 0.02
+    url = server.start()
+    cfg = recipe(url, tmp_path, server={"concurrency": 2})
+    path = tmp_path / "elicit.yaml"
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
+    log_path = tmp_path / "sim" / "requests.jsonl"
+    env = {**os.environ, "JAX_PLATFORMS": "cpu"}
+    cmd = [sys.executable, "-m", "bayes_utility", "-q", "elicit", str(path)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        n = log_path.read_text().count("\n") if log_path.exists() else 0
+        if n >= 60:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    before = [json.loads(x) for x in log_path.read_text().splitlines() if x.strip().endswith("}")]
+    assert 60 <= len(before) < 270, "the run must be killed mid-way"
+    requests_before = server.requests
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(x) for x in log_path.read_text().splitlines()]
+    keys = [r["key"] for r in records if r["type"] == "answer"]
+    assert len(keys) == len(set(keys)) == 270  # nothing asked twice, nothing missing
+    assert records[: len(before)] == before  # nothing already logged was lost or rewritten
+    assert server.requests - requests_before == 270 - len(before)  # only the missing answers were asked
+    data = load_dataset(str(tmp_path / "sim" / "dataset"))
+    assert data.n_answers == 270
+
+
+def test_elicit_cli_dry_run(tmp_path, capsys):
+    cfg = recipe("http://127.0.0.1:9/v1", tmp_path, experiment={"max_outcomes": 5})
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
+    assert main(["elicit", str(path), "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "5 outcomes, 10 pairs" in out and "60 answers" in out and "60 to ask" in out
+    assert load_elicit_config(path).server.model == "sim-model"
