@@ -6,10 +6,12 @@ import pytest
 from bayes_utility.config import (
     CalibrationConfig,
     ConfigError,
+    ElicitConfig,
     RunConfig,
     dump_config,
     load_calibration_config,
     load_config,
+    load_elicit_config,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,6 +29,8 @@ def test_shipped_configs_validate():
     for p in paths:
         if p.name.startswith("sbc_"):  # calibration recipes
             assert isinstance(load_calibration_config(p), CalibrationConfig)
+        elif p.name.startswith("elicit_"):  # elicitation recipes
+            assert isinstance(load_elicit_config(p), ElicitConfig)
         else:
             assert isinstance(load_config(p), RunConfig)
 
