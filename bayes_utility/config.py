@@ -231,9 +231,11 @@ class ExperimentConfig(_Frozen):
 
     outcomes: str = Field(description="outcomes file or dataset folder (or builtin:NAME)")
     max_outcomes: int | None = Field(None, ge=2, description="use the first N outcomes only")
-    design: Literal["all", "paper", "random"] = Field(
-        "paper", description="all pairs; ceil(2 N log2 N) pairs; or `pairs` random pairs (a cycle plus extras)")
+    design: Literal["all", "paper", "random", "regular"] = Field(
+        "paper", description="all pairs; ceil(2 N log2 N) pairs; `pairs` random pairs (a cycle plus extras); "
+                             "or a random `degree`-regular graph")
     pairs: int | None = Field(None, ge=1)
+    degree: int | None = Field(None, ge=1, description="for design 'regular'")
     answers_per_order: int = Field(2, ge=1, description="K: answers per prompt and presentation order")
     template: str = "forced_choice"
     template_file: str | None = Field(None, description="a user template with {option_A} and {option_B}")
@@ -247,6 +249,8 @@ class ExperimentConfig(_Frozen):
     def _pairs_for_random(self):
         if self.design == "random" and self.pairs is None:
             raise ValueError("design 'random' needs pairs")
+        if self.design == "regular" and self.degree is None:
+            raise ValueError("design 'regular' needs degree")
         return self
 
 

@@ -49,7 +49,8 @@ import pandas as pd
 
 from .config import ElicitConfig, dump_config
 from .data import DEFAULT_TEMPLATE, PreferenceData, load_dataset, read_outcomes
-from .prompts import TEMPLATES, parse_answer
+from .prompts import REASONING_TEMPLATES, TEMPLATES, parse_answer
+from .optionsets import random_regular_pairs
 from .simulate import pair_design, paper_pair_count
 
 logger = logging.getLogger(__name__)
@@ -110,10 +111,16 @@ def plan(cfg: ElicitConfig) -> tuple[pd.DataFrame, list[Prompt]]:
     n = len(outcomes)
     rng = np.random.default_rng(exp.seed)
     full = n * (n - 1) // 2
-    n_pairs = {"all": full, "paper": paper_pair_count(n)}.get(exp.design, exp.pairs)
-    if n_pairs > full:
-        raise ElicitationError(f"{n_pairs} pairs asked for but {n} outcomes have only {full}")
-    pairs = pair_design(n, n_pairs, rng)
+    if exp.design == "regular":
+        try:
+            pairs = random_regular_pairs(n, exp.degree, rng)
+        except ValueError as exc:
+            raise ElicitationError(f"design 'regular' with {n} outcomes: {exc}") from None
+    else:
+        n_pairs = {"all": full, "paper": paper_pair_count(n)}.get(exp.design, exp.pairs)
+        if n_pairs > full:
+            raise ElicitationError(f"{n_pairs} pairs asked for but {n} outcomes have only {full}")
+        pairs = pair_design(n, n_pairs, rng)
     ids, texts = outcomes["id"].astype(str).tolist(), outcomes["text"].astype(str).tolist()
     tmpl = template_text(cfg)
     prompts = []
@@ -253,7 +260,8 @@ async def _request(client, cfg, prompt, samples, messages, params, prompt_sha, l
                 "outcome_b": prompt.outcome_b, "sample": s, "model": srv.model,
                 "returned_model": getattr(resp, "model", None), "prompt_sha256": prompt_sha, "params": params,
                 "time": started.isoformat(), "seconds": round(seconds, 4), "raw": raw,
-                "answer": parse_answer(raw, reasoning=cfg.experiment.reasoning),
+                "answer": parse_answer(raw, reasoning=cfg.experiment.reasoning
+                                       or cfg.experiment.template in REASONING_TEMPLATES),
                 "finish_reason": getattr(choice, "finish_reason", None),
                 "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "choices": len(resp.choices or [])},
             })

@@ -75,6 +75,8 @@ class SimulatedServer:
                     out.append(GARBAGE[int(self.rng.integers(len(GARBAGE)))])
                 else:
                     out.append("A" if self.rng.random() < p else "B")
+            if '"Answer: A"' in prompt:  # a reasoning template: some text, then the final answer line
+                out = [f"Weighing both options.\nAnswer: {t}" if t in ("A", "B") else t for t in out]
             return out
 
     # -- serving

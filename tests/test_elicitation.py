@@ -142,3 +142,14 @@ def test_elicit_cli_dry_run(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "5 outcomes, 10 pairs" in out and "60 answers" in out and "60 to ask" in out
     assert load_elicit_config(path).server.model == "sim-model"
+
+
+def test_reasoning_template_on_a_regular_design(server, tmp_path):
+    url = server.start()
+    cfg = recipe(url, tmp_path, experiment={"template": "forced_choice_reasoning", "design": "regular",
+                                            "degree": 4, "max_tokens": 64})
+    res = run_elicitation(cfg, progress_bar=False)
+    assert res.total == res.answered == 10 * 4 // 2 * 2 * 3  # 20 pairs, both orders, K = 3
+    answers = res.data.responses["answer"]
+    assert (answers != "unparseable").mean() > 0.85  # the final "Answer: X" lines are read
+    assert res.data.responses["raw_text"].str.contains("Answer:").mean() > 0.85
