@@ -243,6 +243,8 @@ class ExperimentConfig(_Frozen):
     temperature: float = Field(1.0, ge=0.0)
     max_tokens: int = Field(8, ge=1)
     reasoning: bool = Field(False, description="parse the final 'Answer: X' (for reasoning templates)")
+    logprobs: bool = Field(False, description="also read P(A) from the first token's top logprobs")
+    top_logprobs: int = Field(20, ge=1, le=20)
     seed: int = 0
 
     @model_validator(mode="after")

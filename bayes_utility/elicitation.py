@@ -214,6 +214,8 @@ async def _ask(client, cfg: ElicitConfig, prompt: Prompt, log: RequestLog, sem: 
     for samples in groups:
         while samples:
             params = {"temperature": exp.temperature, "max_tokens": exp.max_tokens}
+            if exp.logprobs:
+                params.update(logprobs=True, top_logprobs=exp.top_logprobs)
             if len(samples) > 1:
                 params["n"] = len(samples)
             if srv.send_seed:
@@ -255,7 +257,8 @@ async def _request(client, cfg, prompt, samples, messages, params, prompt_sha, l
         got = set()
         for s, choice in zip(samples, resp.choices or []):
             raw = choice.message.content if choice.message else None
-            log.append({
+            extra = first_token_preference(choice) if cfg.experiment.logprobs else {}
+            log.append({**extra,
                 "type": "answer", "key": prompt.key(s), "outcome_a": prompt.outcome_a,
                 "outcome_b": prompt.outcome_b, "sample": s, "model": srv.model,
                 "returned_model": getattr(resp, "model", None), "prompt_sha256": prompt_sha, "params": params,
@@ -269,6 +272,27 @@ async def _request(client, cfg, prompt, samples, messages, params, prompt_sha, l
         progress.answers += len(got)
         return got
     return set()
+
+
+def first_token_preference(choice) -> dict:
+    """P("A") from the first generated token's top logprobs, renormalised over "A" and "B".
+
+    Tokens are matched after stripping spaces, quotes and periods (" A", "A." count
+    as "A"). ``logprob_mass`` is the probability the top list puts on "A" or "B" at
+    all; with little mass the renormalised P("A") says little. Empty when the server
+    returned no logprobs.
+    """
+    lp = getattr(choice, "logprobs", None)
+    content = getattr(lp, "content", None) if lp is not None else None
+    if not content:
+        return {}
+    mass = {"A": 0.0, "B": 0.0}
+    for alt in content[0].top_logprobs or []:
+        tok = (alt.token or "").strip().strip("\"'`*.").strip()
+        if tok in mass:
+            mass[tok] += float(np.exp(alt.logprob))
+    total = mass["A"] + mass["B"]
+    return {"logprob_p_a": mass["A"] / total if total > 0 else None, "logprob_mass": total}
 
 
 # ------------------------------------------------------------------ the run
@@ -379,6 +403,10 @@ def _write_dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, log: RequestLog, w
             for k, r in log.answers.items() if k in wanted]
     data = PreferenceData.from_tables(outcomes, responses=pd.DataFrame(rows), source=f"elicited:{cfg.name}")
     data.write(folder, fmt="csv")
+    if cfg.experiment.logprobs:  # beside the sampled answers: P("A") per answer slot from logprobs
+        pd.DataFrame([{"outcome_a": r["outcome_a"], "outcome_b": r["outcome_b"], "sample_index": r["sample"],
+                       "p_a": r.get("logprob_p_a"), "mass": r.get("logprob_mass")}
+                      for k, r in log.answers.items() if k in wanted]).to_csv(folder / "logprobs.csv", index=False)
     return data
 
 

@@ -79,6 +79,20 @@ class SimulatedServer:
                 out = [f"Weighing both options.\nAnswer: {t}" if t in ("A", "B") else t for t in out]
             return out
 
+    def logprobs(self, prompt: str, mass: float = 0.6) -> dict | None:
+        """First-token top logprobs: "A" and " B" carry ``mass`` in the model's ratio, the rest elsewhere."""
+        m = _OPTIONS.search(prompt)
+        if not m or m.group(1).strip() not in self.index or m.group(2).strip() not in self.index:
+            return None
+        a, b = self.index[m.group(1).strip()], self.index[m.group(2).strip()]
+        p = float(answer_probability(self.truth, np.array([a]), np.array([b]))[0])
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        top = [("A", mass * p), (" B", mass * (1 - p)), ("I", (1 - mass) * 0.7), ("Option", (1 - mass) * 0.3)]
+        top.sort(key=lambda t: -t[1])
+        entries = [{"token": t, "logprob": float(np.log(q)), "bytes": None} for t, q in top]
+        return {"content": [{"token": top[0][0], "logprob": entries[0]["logprob"], "bytes": None,
+                             "top_logprobs": entries}]}
+
     # -- serving
     def start(self, port: int = 0) -> str:
         owner = self
@@ -126,11 +140,12 @@ class SimulatedServer:
                               "")
                 n = int(body.get("n") or 1)
                 texts = owner.answer(prompt, n)
+                logprobs = owner.logprobs(prompt) if body.get("logprobs") else None
                 self._json(200, {
                     "id": f"sim-{owner.requests}", "object": "chat.completion", "created": int(time.time()),
                     "model": owner.model,
                     "choices": [{"index": i, "message": {"role": "assistant", "content": t},
-                                 "finish_reason": "stop"} for i, t in enumerate(texts)],
+                                 "logprobs": logprobs, "finish_reason": "stop"} for i, t in enumerate(texts)],
                     "usage": {"prompt_tokens": len(prompt.split()), "completion_tokens": n,
                               "total_tokens": len(prompt.split()) + n},
                 })

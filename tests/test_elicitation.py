@@ -153,3 +153,18 @@ def test_reasoning_template_on_a_regular_design(server, tmp_path):
     answers = res.data.responses["answer"]
     assert (answers != "unparseable").mean() > 0.85  # the final "Answer: X" lines are read
     assert res.data.responses["raw_text"].str.contains("Answer:").mean() > 0.85
+
+
+def test_logprob_mode_recovers_the_answer_probability(server, tmp_path):
+    url = server.start()
+    cfg = recipe(url, tmp_path, experiment={"logprobs": True, "answers_per_order": 1, "max_outcomes": 5})
+    res = run_elicitation(cfg, progress_bar=False)
+    table = __import__("pandas").read_csv(res.run_dir / "dataset" / "logprobs.csv")
+    assert len(table) == res.total == 20
+    assert table["mass"].round(6).eq(0.6).all()  # the simulated server puts 60% of the mass on A/B
+    from bayes_utility.simulate import answer_probability
+
+    ids = [str(i) for i in load_dataset("builtin:llama2_7b_sim").outcomes["id"].head(N_OUT)]
+    ia = table["outcome_a"].astype(str).map(ids.index).to_numpy()
+    ib = table["outcome_b"].astype(str).map(ids.index).to_numpy()
+    np.testing.assert_allclose(table["p_a"], answer_probability(server.truth, ia, ib), rtol=1e-5)
