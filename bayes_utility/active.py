@@ -94,6 +94,33 @@ def bald_acquisition(p_of, n_outcomes: int, asked: np.ndarray, n_new: int, max_p
     return cand[np.array(picked, dtype=int)]
 
 
+def choose_pairs(strategy: str, posterior, asked: np.ndarray, n_new: int, rng: np.random.Generator,
+                 max_draws: int = 200) -> np.ndarray:
+    """The next ``n_new`` unordered pairs by ``strategy``, from a fit's posterior (xarray Dataset)."""
+    from .inference import _score_params
+    from .likelihood import cdf
+    from .models import get_model
+
+    n = posterior.sizes["outcome"]
+    if strategy == "random":
+        cand = candidates(n, asked)
+        return cand[rng.choice(len(cand), size=min(n_new, len(cand)), replace=False)]
+    if strategy == "paper":
+        location = posterior["mu" if "mu" in posterior else "u"].mean(("chain", "draw")).values
+        return paper_acquisition(location, asked, n_new, rng)
+    if strategy != "bald":
+        raise ValueError(f"unknown strategy {strategy!r}; use one of {STRATEGIES}")
+    mod = get_model(posterior.attrs["model"])
+    flat = posterior.stack(s=("chain", "draw"))
+    take = rng.choice(flat.sizes["s"], size=min(max_draws, flat.sizes["s"]), replace=False)
+    params = _score_params({k: np.moveaxis(flat[k].values, -1, 0)[take] for k in ("mu", "sigma", "u") if k in flat})
+
+    def p_of(pairs):  # order bias, when modelled, shifts both orders alike: it is left out here
+        return np.asarray(cdf(mod.latent_score(params, pairs[:, 0], pairs[:, 1]), mod.LINK))
+
+    return bald_acquisition(p_of, n, asked, n_new)
+
+
 def simulate_active_learning(truth, strategy: str, *, k_per_order: int = 5, budget_pairs: int | None = None,
                              round_pairs: int = 100, seed: int = 0, chains: int = 2, warmup: int = 300,
                              draws: int = 300) -> pd.DataFrame:
@@ -110,9 +137,7 @@ def simulate_active_learning(truth, strategy: str, *, k_per_order: int = 5, budg
 
     from .config import RunConfig
     from .data import DEFAULT_TEMPLATE, PreferenceData
-    from .inference import _score_params, fit_run
-    from .likelihood import cdf
-    from .models import get_model
+    from .inference import fit_run
     from .simulate import paper_pair_count, simulate_counts
 
     if strategy not in STRATEGIES:
@@ -129,7 +154,6 @@ def simulate_active_learning(truth, strategy: str, *, k_per_order: int = 5, budg
     cfg = RunConfig(data={"path": "-"}, model={"name": "thurstonian" if truth.link == "probit" else "bradley_terry"},
                     inference={"chains": chains, "warmup": warmup, "draws": draws, "seed": seed,
                                "progress_bar": False})
-    mod = get_model(cfg.model.name)
     true_u = truth.standardized_utility()
     rows = []
     while True:
@@ -147,23 +171,7 @@ def simulate_active_learning(truth, strategy: str, *, k_per_order: int = 5, budg
                      "width90": float(np.mean(hi - lo)), "fit_s": time.perf_counter() - t0})
         if len(asked) >= budget:
             break
-        n_new = min(round_pairs, budget - len(asked))
-        if strategy == "random":
-            cand = candidates(n, asked)
-            new = cand[rng.choice(len(cand), size=min(n_new, len(cand)), replace=False)]
-        elif strategy == "paper":
-            new = paper_acquisition(post["mu" if "mu" in post else "u"].mean(("chain", "draw")).values, asked,
-                                    n_new, rng)
-        else:
-            flat = post.stack(s=("chain", "draw"))
-            take = rng.choice(flat.sizes["s"], size=min(200, flat.sizes["s"]), replace=False)
-            params = _score_params({k: np.moveaxis(flat[k].values, -1, 0)[take]
-                                    for k in ("mu", "sigma", "u") if k in flat})
-
-            def p_of(pairs):
-                return np.asarray(cdf(mod.latent_score(params, pairs[:, 0], pairs[:, 1]), mod.LINK))
-
-            new = bald_acquisition(p_of, n, asked, n_new)
+        new = choose_pairs(strategy, post, asked, min(round_pairs, budget - len(asked)), rng)
         asked = np.concatenate([asked, new])
         counts = pd.concat([counts, simulate_counts(truth, new, k_per_order, rng)], ignore_index=True)
     return pd.DataFrame(rows)

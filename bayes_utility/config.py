@@ -226,14 +226,30 @@ class ServerConfig(_Frozen):
     price_output_per_mtok: float = Field(0.0, ge=0)
 
 
+class ActiveConfig(_Frozen):
+    """Active learning (``experiment.design: active``): rounds of ask, refit, choose."""
+
+    strategy: Literal["bald", "paper", "random"] = Field(
+        "bald", description="bald: most informative pairs under the posterior; paper: the reference scheme")
+    round_pairs: int = Field(100, ge=1, description="new unordered pairs per round")
+    budget_pairs: int | None = Field(None, ge=1, description="stop at this many pairs (default ceil(2 N log2 N))")
+    target_width: float | None = Field(
+        None, gt=0, description="or stop once the mean 90% interval width of the standardised utilities is below")
+    model: Literal["thurstonian", "bradley_terry"] = "thurstonian"
+    chains: int = Field(2, ge=1)
+    warmup: int = Field(300, ge=1)
+    draws: int = Field(300, ge=1)
+
+
 class ExperimentConfig(_Frozen):
     """What is asked: outcomes, pair design, prompt, sampling."""
 
     outcomes: str = Field(description="outcomes file or dataset folder (or builtin:NAME)")
     max_outcomes: int | None = Field(None, ge=2, description="use the first N outcomes only")
-    design: Literal["all", "paper", "random", "regular"] = Field(
+    design: Literal["all", "paper", "random", "regular", "active"] = Field(
         "paper", description="all pairs; ceil(2 N log2 N) pairs; `pairs` random pairs (a cycle plus extras); "
-                             "or a random `degree`-regular graph")
+                             "a random `degree`-regular graph; or active learning (see `active`)")
+    active: ActiveConfig = Field(default_factory=ActiveConfig)
     pairs: int | None = Field(None, ge=1)
     degree: int | None = Field(None, ge=1, description="for design 'regular'")
     answers_per_order: int = Field(2, ge=1, description="K: answers per prompt and presentation order")

@@ -104,31 +104,38 @@ def template_text(cfg: ElicitConfig) -> str:
     return TEMPLATES[exp.template]
 
 
-def plan(cfg: ElicitConfig) -> tuple[pd.DataFrame, list[Prompt]]:
-    """Outcomes and every prompt of the experiment, both orders, all K samples."""
+def design_pairs(cfg: ElicitConfig, n: int) -> np.ndarray:
+    """Unordered pairs (indices) of a fixed design; the first round of an active one."""
     exp = cfg.experiment
-    outcomes = load_outcomes(cfg)
-    n = len(outcomes)
     rng = np.random.default_rng(exp.seed)
     full = n * (n - 1) // 2
+    if exp.design == "active":  # the reference method's start: a random cycle (every outcome twice)
+        perm = rng.permutation(n)
+        return np.unique(np.sort(np.stack([perm, np.roll(perm, -1)], axis=1), axis=1), axis=0)
     if exp.design == "regular":
         try:
-            pairs = random_regular_pairs(n, exp.degree, rng)
+            return random_regular_pairs(n, exp.degree, rng)
         except ValueError as exc:
             raise ElicitationError(f"design 'regular' with {n} outcomes: {exc}") from None
-    else:
-        n_pairs = {"all": full, "paper": paper_pair_count(n)}.get(exp.design, exp.pairs)
-        if n_pairs > full:
-            raise ElicitationError(f"{n_pairs} pairs asked for but {n} outcomes have only {full}")
-        pairs = pair_design(n, n_pairs, rng)
+    n_pairs = {"all": full, "paper": paper_pair_count(n)}.get(exp.design, exp.pairs)
+    if n_pairs > full:
+        raise ElicitationError(f"{n_pairs} pairs asked for but {n} outcomes have only {full}")
+    return pair_design(n, n_pairs, rng)
+
+
+def prompts_for(cfg: ElicitConfig, outcomes: pd.DataFrame, pairs: np.ndarray) -> list[Prompt]:
+    """Both presentation orders of each pair, all K samples."""
     ids, texts = outcomes["id"].astype(str).tolist(), outcomes["text"].astype(str).tolist()
     tmpl = template_text(cfg)
-    prompts = []
-    for i, j in pairs:
-        for a, b in ((i, j), (j, i)):
-            prompts.append(Prompt(ids[a], ids[b], tmpl.format(option_A=texts[a], option_B=texts[b]),
-                                  tuple(range(exp.answers_per_order))))
-    return outcomes, prompts
+    k = tuple(range(cfg.experiment.answers_per_order))
+    return [Prompt(ids[a], ids[b], tmpl.format(option_A=texts[a], option_B=texts[b]), k)
+            for i, j in pairs for a, b in ((int(i), int(j)), (int(j), int(i)))]
+
+
+def plan(cfg: ElicitConfig) -> tuple[pd.DataFrame, list[Prompt]]:
+    """Outcomes and every prompt of the experiment (of its first round, when active)."""
+    outcomes = load_outcomes(cfg)
+    return outcomes, prompts_for(cfg, outcomes, design_pairs(cfg, len(outcomes)))
 
 
 # ------------------------------------------------------------------ the durable log
@@ -327,54 +334,78 @@ def dry_run(cfg: ElicitConfig, out: str | Path | None = None) -> str:
         log = RequestLog(log_path)
         done = len(log.answers)
         log.close()
-    total = sum(len(p.samples) for p in prompts)
-    todo = total - done
     k = cfg.experiment.answers_per_order
+    n_pairs = len(prompts) // 2
+    head = f"{len(outcomes)} outcomes, {n_pairs} pairs, both orders, {k} answers each"
+    if cfg.experiment.design == "active":
+        n = len(outcomes)
+        n_pairs = min(cfg.experiment.active.budget_pairs or paper_pair_count(n), n * (n - 1) // 2)
+        head = (f"{len(outcomes)} outcomes, active learning ({cfg.experiment.active.strategy}): up to {n_pairs} "
+                f"pairs in rounds of {cfg.experiment.active.round_pairs}, both orders, {k} answers each")
+    total = n_pairs * 2 * k
+    todo = total - done
     requests = (todo + k - 1) // k if cfg.server.supports_n else todo
-    return (f"{len(outcomes)} outcomes, {len(prompts) // 2} pairs, both orders, {k} answers each: "
-            f"{total} answers; {done} already in {log_path}; {todo} to ask in about {requests} requests "
+    return (f"{head}: {total} answers; {done} already in {log_path}; {todo} to ask in about {requests} requests "
             f"to {cfg.server.model} at {cfg.server.base_url}")
 
 
 def run_elicitation(cfg: ElicitConfig, out: str | Path | None = None, *, progress_bar: bool = True
                     ) -> ElicitationResult:
-    """Ask every missing answer of the experiment; write the log, the dataset and the ledger."""
-    import openai
+    """Ask every missing answer of the experiment; write the log, the dataset and the ledger.
 
+    With ``design: active`` it runs rounds (ask, refit, choose the next pairs) until the
+    pair budget or the target interval width is reached; the pairs chosen in each round
+    are appended to ``rounds.jsonl`` so that a rerun resumes in the same round.
+    """
     api_key = _api_key(cfg)  # before anything is written
-    outcomes, prompts = plan(cfg)
+    outcomes = load_outcomes(cfg)
     run_dir = Path(out or cfg.output.dir) / cfg.name
     run_dir.mkdir(parents=True, exist_ok=True)
-    cfg_path = run_dir / "config.yaml"
     experiment_json = cfg.experiment.model_dump_json()
     stamp = run_dir / "experiment.json"
     if stamp.exists() and stamp.read_text() != experiment_json:
         raise ElicitationError(f"{run_dir} holds answers to a different experiment; choose another name")
     stamp.write_text(experiment_json)
-    cfg_path.write_text(dump_config(cfg))
-    log = RequestLog(run_dir / LOG_FILE)
-    todo = pending(prompts, log)
-    total = sum(len(p.samples) for p in prompts)
+    (run_dir / "config.yaml").write_text(dump_config(cfg))
     progress = Progress()
-    if todo:
-        client = openai.AsyncOpenAI(base_url=cfg.server.base_url, api_key=api_key,
-                                    timeout=cfg.server.timeout_s, max_retries=0)
-        try:
-            asyncio.run(_run_all(client, cfg, todo, log, progress, total, total - sum(len(p.samples) for p in todo),
-                                 progress_bar))
-        finally:
-            log.close()
+    if cfg.experiment.design == "active":
+        from .active_elicitation import run_rounds
+
+        pairs = run_rounds(cfg, outcomes, run_dir, lambda prompts: _ask_missing(cfg, api_key, prompts, run_dir,
+                                                                                 progress, progress_bar))
     else:
-        log.close()
+        pairs = design_pairs(cfg, len(outcomes))
+        _ask_missing(cfg, api_key, prompts_for(cfg, outcomes, pairs), run_dir, progress, progress_bar)
+    prompts = prompts_for(cfg, outcomes, pairs)
     log = RequestLog(run_dir / LOG_FILE)
     log.close()
     wanted = {p.key(s) for p in prompts for s in p.samples}
+    total = len(wanted)
     answered = len(wanted & set(log.answers))
     data = _write_dataset(cfg, outcomes, log, wanted, run_dir / "dataset") if answered else None
     ledger = _ledger(cfg, log, progress, total, answered)
     (run_dir / "ledger.json").write_text(json.dumps(ledger, indent=2) + "\n")
     return ElicitationResult(run_dir=run_dir, data=data, total=total, answered=answered, missing=total - answered,
                              progress=progress, ledger=ledger)
+
+
+def _ask_missing(cfg: ElicitConfig, api_key: str, prompts: list[Prompt], run_dir: Path, progress: Progress,
+                 progress_bar: bool) -> int:
+    """Ask the answers of ``prompts`` not yet in the log; returns how many are still missing."""
+    import openai
+
+    log = RequestLog(run_dir / LOG_FILE)
+    todo = pending(prompts, log)
+    total = sum(len(p.samples) for p in prompts)
+    try:
+        if todo:
+            client = openai.AsyncOpenAI(base_url=cfg.server.base_url, api_key=api_key,
+                                        timeout=cfg.server.timeout_s, max_retries=0)
+            asyncio.run(_run_all(client, cfg, todo, log, progress, total,
+                                 total - sum(len(p.samples) for p in todo), progress_bar))
+        return sum(len(p.samples) for p in pending(prompts, log))
+    finally:
+        log.close()
 
 
 async def _run_all(client, cfg, todo, log, progress, total, done, progress_bar) -> None:
@@ -394,14 +425,19 @@ async def _run_all(client, cfg, todo, log, progress, total, done, progress_bar) 
             await client.close()
 
 
-def _write_dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, log: RequestLog, wanted: set[str],
-                   folder: Path) -> PreferenceData:
+def _dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, log: RequestLog, wanted: set[str]) -> PreferenceData:
+    """The logged answers to ``wanted`` as :class:`PreferenceData` (raw responses kept)."""
     template_id = Path(cfg.experiment.template_file).stem if cfg.experiment.template_file else cfg.experiment.template
     rows = [{"respondent": cfg.server.model, "outcome_a": r["outcome_a"], "outcome_b": r["outcome_b"],
              "answer": r["answer"], "sample_index": r["sample"], "prompt_template": template_id or DEFAULT_TEMPLATE,
              "raw_text": r["raw"] if r["raw"] is not None else ""}
             for k, r in log.answers.items() if k in wanted]
-    data = PreferenceData.from_tables(outcomes, responses=pd.DataFrame(rows), source=f"elicited:{cfg.name}")
+    return PreferenceData.from_tables(outcomes, responses=pd.DataFrame(rows), source=f"elicited:{cfg.name}")
+
+
+def _write_dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, log: RequestLog, wanted: set[str],
+                   folder: Path) -> PreferenceData:
+    data = _dataset(cfg, outcomes, log, wanted)
     data.write(folder, fmt="csv")
     if cfg.experiment.logprobs:  # beside the sampled answers: P("A") per answer slot from logprobs
         pd.DataFrame([{"outcome_a": r["outcome_a"], "outcome_b": r["outcome_b"], "sample_index": r["sample"],

@@ -168,3 +168,27 @@ def test_logprob_mode_recovers_the_answer_probability(server, tmp_path):
     ia = table["outcome_a"].astype(str).map(ids.index).to_numpy()
     ib = table["outcome_b"].astype(str).map(ids.index).to_numpy()
     np.testing.assert_allclose(table["p_a"], answer_probability(server.truth, ia, ib), rtol=1e-5)
+
+
+def test_active_learning_rounds_resume_and_stop(server, tmp_path):
+    url = server.start()
+    active = {"strategy": "bald", "round_pairs": 10, "budget_pairs": 30, "chains": 1, "warmup": 150, "draws": 150}
+    cfg = recipe(url, tmp_path, experiment={"design": "active", "answers_per_order": 2, "active": active})
+    assert "up to 30 pairs in rounds of 10" in dry_run(cfg)
+    res = run_elicitation(cfg, progress_bar=False)
+    records = [json.loads(x) for x in (res.run_dir / "rounds.jsonl").read_text().splitlines()]
+    rounds = [r for r in records if r["type"] == "round"]
+    assert [len(r["pairs"]) for r in rounds] == [10, 10, 10]  # the cycle over 10 outcomes, then two rounds
+    assert [r["type"] for r in records][-1] == "stop" and len([r for r in records if r["type"] == "fit"]) == 2
+    flat = [tuple(sorted(p)) for r in rounds for p in r["pairs"]]
+    assert len(set(flat)) == 30  # no pair chosen twice
+    assert res.answered == res.total == 30 * 2 * 2
+    asked = server.requests
+    again = run_elicitation(cfg, progress_bar=False)  # finished: nothing more is asked or refitted
+    assert server.requests == asked and again.answered == 120
+    # a reachable target width stops after the first fit
+    wide = recipe(url, tmp_path, experiment={"design": "active", "answers_per_order": 2,
+                                             "active": {**active, "target_width": 10.0}}).with_overrides(name="wide")
+    res = run_elicitation(wide, progress_bar=False)
+    stop = [json.loads(x) for x in (res.run_dir / "rounds.jsonl").read_text().splitlines()][-1]
+    assert stop["type"] == "stop" and "width" in stop["reason"] and res.total == 10 * 2 * 2

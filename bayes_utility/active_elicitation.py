@@ -1,0 +1,103 @@
+"""Active learning inside ``bayes-utility elicit`` (``experiment.design: active``).
+
+Round 0 is a random cycle over the outcomes. After each round's answers are all in,
+the model is refitted by NUTS on everything asked so far and the next
+``active.round_pairs`` pairs are chosen by ``active.strategy``
+(:mod:`bayes_utility.active`). The run stops at ``active.budget_pairs`` pairs (default
+the paper's ceil(2 N log2 N)) or once the mean 90% interval width of the standardised
+utilities is at most ``active.target_width``.
+
+``rounds.jsonl`` in the run folder records every round's pairs, every fit (pairs,
+answers, interval width) and the stop, each appended and fsync'ed; a rerun replays
+it and carries on where the interrupted run stopped.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import ElicitConfig, RunConfig
+
+logger = logging.getLogger(__name__)
+
+ROUNDS_FILE = "rounds.jsonl"
+
+
+def _read(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        text = text[: text.rfind("\n") + 1]
+        path.write_text(text)
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def _append(path: Path, rec: dict) -> None:
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(rec) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) -> np.ndarray:
+    """Run (or resume) the rounds; ``ask(prompts)`` asks what is missing and returns how much still is."""
+    from .active import choose_pairs
+    from .elicitation import LOG_FILE, RequestLog, _dataset, design_pairs, prompts_for
+    from .inference import fit_run
+    from .simulate import paper_pair_count
+
+    act = cfg.experiment.active
+    n = len(outcomes)
+    ids = outcomes["id"].astype(str).tolist()
+    index = {o: i for i, o in enumerate(ids)}
+    budget = min(act.budget_pairs or paper_pair_count(n), n * (n - 1) // 2)
+    path = run_dir / ROUNDS_FILE
+    records = _read(path)
+    if not records:
+        first = design_pairs(cfg, n)
+        _append(path, {"type": "round", "round": 0, "strategy": "cycle",
+                       "pairs": [[ids[a], ids[b]] for a, b in first]})
+        records = _read(path)
+    fit_cfg = RunConfig(name=f"{cfg.name}-round", data={"path": str(run_dir), "unparseable": "exclude"},
+                        model={"name": act.model},
+                        inference={"chains": act.chains, "warmup": act.warmup, "draws": act.draws,
+                                   "seed": cfg.experiment.seed, "progress_bar": False}, output={"report": False})
+    while True:
+        rounds = [r for r in records if r["type"] == "round"]
+        pairs = np.array([[index[a], index[b]] for r in rounds for a, b in r["pairs"]], dtype=np.int64)
+        if any(r["type"] == "stop" for r in records):
+            return pairs
+        prompts = prompts_for(cfg, outcomes, pairs)
+        missing = ask(prompts)
+        if missing:
+            logger.warning("round %d: %d answers still missing; rerun to ask them and continue",
+                           len(rounds) - 1, missing)
+            return pairs
+        if len(pairs) >= budget:
+            _append(path, {"type": "stop", "reason": f"pair budget {budget} reached", "pairs": len(pairs)})
+            return pairs
+        log = RequestLog(run_dir / LOG_FILE)
+        log.close()
+        data = _dataset(cfg, outcomes, log, {p.key(s) for p in prompts for s in p.samples})
+        post = fit_run(data, fit_cfg).idata.posterior
+        u = post["utility"].stack(s=("chain", "draw")).transpose("s", "outcome").to_numpy()
+        lo, hi = np.quantile(u, [0.05, 0.95], axis=0)
+        width = float(np.mean(hi - lo))
+        _append(path, {"type": "fit", "round": len(rounds) - 1, "pairs": len(pairs), "answers": data.n_answers,
+                       "width90": width})
+        logger.info("round %d: %d pairs, mean 90%% width %.3f", len(rounds) - 1, len(pairs), width)
+        if act.target_width is not None and width <= act.target_width:
+            _append(path, {"type": "stop", "reason": f"mean 90% width {width:.3f} <= {act.target_width}",
+                           "pairs": len(pairs)})
+            return pairs
+        rng = np.random.default_rng([cfg.experiment.seed, len(rounds)])
+        new = choose_pairs(act.strategy, post, pairs, min(act.round_pairs, budget - len(pairs)), rng)
+        _append(path, {"type": "round", "round": len(rounds), "strategy": act.strategy,
+                       "pairs": [[ids[a], ids[b]] for a, b in new]})
+        records = _read(path)
