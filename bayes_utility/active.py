@@ -32,6 +32,14 @@ import pandas as pd
 STRATEGIES = ("random", "paper", "bald")
 
 
+def _release_compiled() -> None:
+    """Drop JAX's compiled programs: every round has new shapes, and a long loop that kept
+    them all would exhaust the process's memory maps (LLVM "Cannot allocate memory")."""
+    import jax
+
+    jax.clear_caches()
+
+
 def _pair_index(n: int) -> np.ndarray:
     return np.array(np.triu_indices(n, 1)).T
 
@@ -163,6 +171,7 @@ def simulate_active_learning(truth, strategy: str, *, k_per_order: int = 5, budg
                               "n_unparseable": counts["n_unparseable"], "prompt_template": DEFAULT_TEMPLATE})
         data = PreferenceData.from_tables(outcomes, counts=table, source="active")
         post = fit_run(data, cfg).idata.posterior
+        _release_compiled()
         u = post["utility"].stack(s=("chain", "draw")).transpose("s", "outcome").to_numpy()
         lo, hi = np.quantile(u, [0.05, 0.95], axis=0)
         rows.append({"strategy": strategy, "seed": seed, "round": len(rows), "pairs": len(asked),

@@ -47,7 +47,7 @@ def _append(path: Path, rec: dict) -> None:
 
 def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) -> np.ndarray:
     """Run (or resume) the rounds; ``ask(prompts)`` asks what is missing and returns how much still is."""
-    from .active import choose_pairs
+    from .active import _release_compiled, choose_pairs
     from .elicitation import LOG_FILE, RequestLog, _dataset, design_pairs, prompts_for
     from .inference import fit_run
     from .simulate import paper_pair_count
@@ -86,6 +86,7 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
         log.close()
         data = _dataset(cfg, outcomes, log, {p.key(s) for p in prompts for s in p.samples})
         post = fit_run(data, fit_cfg).idata.posterior
+        _release_compiled()
         u = post["utility"].stack(s=("chain", "draw")).transpose("s", "outcome").to_numpy()
         lo, hi = np.quantile(u, [0.05, 0.95], axis=0)
         width = float(np.mean(hi - lo))
