@@ -4,8 +4,10 @@ Round 0 is a random cycle over the outcomes. After each round's answers are all 
 the model is refitted by NUTS on everything asked so far and the next
 ``active.round_pairs`` pairs are chosen by ``active.strategy``
 (:mod:`bayes_utility.active`). The run stops at ``active.budget_pairs`` pairs (default
-the paper's ceil(2 N log2 N)) or once the mean 90% interval width of the standardised
-utilities is at most ``active.target_width``.
+the paper's ceil(2 N log2 N)), once the mean 90% interval width of the standardised
+utilities is at most ``active.target_width``, or once the 94% interval of held-out
+accuracy (a share ``active.heldout_fraction`` of the pairs held out of each round's
+fit) is at most ``active.target_accuracy_width`` wide.
 
 ``rounds.jsonl`` in the run folder records every round's pairs, every fit (pairs,
 answers, interval width) and the stop, each appended and fsync'ed; a rerun replays
@@ -50,6 +52,7 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
     from .active import _release_compiled, choose_pairs
     from .elicitation import LOG_FILE, RequestLog, _dataset, design_pairs, prompts_for
     from .inference import fit_run
+    from .results import heldout_summary
     from .simulate import paper_pair_count
 
     act = cfg.experiment.active
@@ -64,8 +67,9 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
         _append(path, {"type": "round", "round": 0, "strategy": "cycle",
                        "pairs": [[ids[a], ids[b]] for a, b in first]})
         records = _read(path)
+    heldout = {"fraction": act.heldout_fraction, "seed": cfg.experiment.seed} if act.target_accuracy_width else {}
     fit_cfg = RunConfig(name=f"{cfg.name}-round", data={"path": str(run_dir), "unparseable": "exclude"},
-                        model={"name": act.model},
+                        model={"name": act.model}, heldout=heldout,
                         inference={"chains": act.chains, "warmup": act.warmup, "draws": act.draws,
                                    "seed": cfg.experiment.seed, "progress_bar": False}, output={"report": False})
     while True:
@@ -85,17 +89,29 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
         log = RequestLog(run_dir / LOG_FILE)
         log.close()
         data = _dataset(cfg, outcomes, log, {p.key(s) for p in prompts for s in p.samples})
-        post = fit_run(data, fit_cfg).idata.posterior
+        idata = fit_run(data, fit_cfg).idata
+        post = idata.posterior
         _release_compiled()
         u = post["utility"].stack(s=("chain", "draw")).transpose("s", "outcome").to_numpy()
         lo, hi = np.quantile(u, [0.05, 0.95], axis=0)
         width = float(np.mean(hi - lo))
-        _append(path, {"type": "fit", "round": len(rounds) - 1, "pairs": len(pairs), "answers": data.n_answers,
-                       "width90": width})
+        fit_rec = {"type": "fit", "round": len(rounds) - 1, "pairs": len(pairs), "answers": data.n_answers,
+                   "width90": width}
+        if act.target_accuracy_width:
+            held = heldout_summary(idata, data, "exclude")
+            if held is not None:
+                fit_rec["heldout_accuracy"] = held["accuracy"]
+        _append(path, fit_rec)
         logger.info("round %d: %d pairs, mean 90%% width %.3f", len(rounds) - 1, len(pairs), width)
         if act.target_width is not None and width <= act.target_width:
             _append(path, {"type": "stop", "reason": f"mean 90% width {width:.3f} <= {act.target_width}",
                            "pairs": len(pairs)})
+            return pairs
+        acc = fit_rec.get("heldout_accuracy")
+        if acc is not None and acc["interval"][1] - acc["interval"][0] <= act.target_accuracy_width:
+            _append(path, {"type": "stop", "pairs": len(pairs),
+                           "reason": f"held-out accuracy interval width "
+                                     f"{acc['interval'][1] - acc['interval'][0]:.3f} <= {act.target_accuracy_width}"})
             return pairs
         rng = np.random.default_rng([cfg.experiment.seed, len(rounds)])
         new = choose_pairs(act.strategy, post, pairs, min(act.round_pairs, budget - len(pairs)), rng)

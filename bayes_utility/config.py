@@ -235,6 +235,10 @@ class ActiveConfig(_Frozen):
     budget_pairs: int | None = Field(None, ge=1, description="stop at this many pairs (default ceil(2 N log2 N))")
     target_width: float | None = Field(
         None, gt=0, description="or stop once the mean 90% interval width of the standardised utilities is below")
+    target_accuracy_width: float | None = Field(
+        None, gt=0, lt=1, description="or stop once the 94% interval of held-out accuracy is this narrow "
+                                      "(a share `heldout_fraction` of the pairs is then held out of each fit)")
+    heldout_fraction: float = Field(0.1, gt=0, lt=1)
     model: Literal["thurstonian", "bradley_terry"] = "thurstonian"
     chains: int = Field(2, ge=1)
     warmup: int = Field(300, ge=1)

@@ -192,3 +192,10 @@ def test_active_learning_rounds_resume_and_stop(server, tmp_path):
     res = run_elicitation(wide, progress_bar=False)
     stop = [json.loads(x) for x in (res.run_dir / "rounds.jsonl").read_text().splitlines()][-1]
     assert stop["type"] == "stop" and "width" in stop["reason"] and res.total == 10 * 2 * 2
+    # or the held-out accuracy interval's width (pairs held out of each round's fit)
+    acc = recipe(url, tmp_path, experiment={"design": "active", "answers_per_order": 2,
+                                            "active": {**active, "budget_pairs": 45, "heldout_fraction": 0.3,
+                                                       "target_accuracy_width": 0.99}}).with_overrides(name="acc")
+    res = run_elicitation(acc, progress_bar=False)
+    records = [json.loads(x) for x in (res.run_dir / "rounds.jsonl").read_text().splitlines()]
+    assert "heldout_accuracy" in records[-2] and "held-out accuracy" in records[-1]["reason"]
