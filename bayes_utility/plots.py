@@ -19,7 +19,7 @@ def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility",
     utility, outcomes sorted within), with the category names beside the groups.
     """
     s = summ[summ["quantity"] == quantity].copy()
-    s["category"] = s["category"].fillna("").astype(str)
+    s["category"] = [c if isinstance(c, str) else "" for c in s["category"]]
     if grouped:
         s["_cat_mean"] = s.groupby("category")["mean"].transform("mean")
         s = s.sort_values(["_cat_mean", "category", "mean"])
@@ -31,7 +31,7 @@ def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility",
     fig = _new_figure((11, max(3.0, 0.17 * n + 1.2)))
     ax = fig.add_subplot()
     y = np.arange(n)
-    cats = s["category"].fillna("").astype(str)
+    cats = s["category"].astype(str)
     from matplotlib import colormaps
 
     cmap = colormaps["tab20"]

@@ -234,7 +234,7 @@ def collect(run_dir: str | Path) -> RunContent:
         ("utilities.png", False, "Utilities sorted from least to most preferred, with credible intervals."),
         ("utilities_by_category.png", True, "The same utilities grouped by outcome category."),
     ):
-        if grouped and summ["category"].fillna("").nunique() < 2:
+        if grouped and len({c for c in summ["category"] if isinstance(c, str) and c}) < 2:
             continue
         path = forest_plot(summ, tmp / name, title=title, grouped=grouped)
         content.images.append(Image(name, caption, path.read_bytes()))
@@ -343,7 +343,9 @@ def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFram
     for d in s.to_dict("records"):
         value = (fmt_interval(d["mean"], d[hdi[0]], d[hdi[1]], decimals=dec) if len(hdi) == 2
                  else f"{d['mean']:.3f} (approximate fit: no interval)")
-        rows.append({"outcome": d["text"], "category": d.get("category") or "", f"utility [{prob:.0%} HDI]": value})
+        cat = d.get("category")
+        rows.append({"outcome": d["text"], "category": cat if isinstance(cat, str) else "",
+                     f"utility [{prob:.0%} HDI]": value})
     return pd.DataFrame(rows)
 
 

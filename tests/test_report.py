@@ -110,3 +110,16 @@ def test_report_opens_in_headless_chromium(run_dir):
         assert shot.stat().st_size > 10_000
     finally:
         drv.quit()
+
+
+def test_report_without_categories(tmp_path):
+    from bayes_utility.simulate import random_truth, simulate_dataset
+
+    rng = np.random.default_rng(8)
+    data = simulate_dataset(random_truth(6, rng), rng, k_per_order=4)  # no categories
+    cfg = RunConfig(name="plain", data={"path": "-"},
+                    inference={"chains": 2, "warmup": 150, "draws": 150, "progress_bar": False})
+    run = run_fit(cfg, data=data, out=tmp_path).run_dir
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", (run / "report.html").read_text())
+    assert text.count("<img") == 3  # no grouped forest plot without categories
+    assert not re.search(r"\bnan\b", text, re.IGNORECASE)
