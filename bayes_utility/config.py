@@ -161,7 +161,8 @@ class SBCConfig(_Frozen):
     draws_kept: int = Field(99, ge=1, description="posterior draws kept per replication after thinning")
     bins: int = Field(10, ge=2, description="rank histogram bins for the chi-square test")
     alpha: float = Field(0.01, gt=0.0, lt=1.0, description="family-wise level of the uniformity check")
-    workers: int = Field(1, ge=1, description="replications fitted in parallel (processes)")
+    workers: int = Field(1, ge=1, description="replications fitted in parallel (spawned processes: a script "
+                                               "calling run_calibration needs an `if __name__ == '__main__'` guard)")
     seed: int = 0
 
     @model_validator(mode="after")

@@ -54,7 +54,11 @@ def pymc_thurstonian(arr: ComparisonArrays, *, order_bias: bool = False, utility
 
 def fit_pymc(arr: ComparisonArrays, *, order_bias: bool = False, draws: int = 1000, tune: int = 1000,
              chains: int = 4, seed: int = 0, target_accept: float = 0.8, sampler: str = "pymc", **priors):
-    """Sample :func:`pymc_thurstonian` with PyMC's NUTS (or ``sampler="nutpie"``); InferenceData."""
+    """Sample :func:`pymc_thurstonian` with PyMC's NUTS (or ``sampler="nutpie"``); InferenceData.
+
+    Chains run in separate processes started by a fork server, so a script that calls
+    this needs the usual ``if __name__ == "__main__":`` guard.
+    """
     import pymc as pm
 
     model = pymc_thurstonian(arr, order_bias=order_bias, **priors)
