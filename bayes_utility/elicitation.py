@@ -210,6 +210,15 @@ def _retryable(exc: Exception) -> bool:
     return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
 
 
+def _retry_after(exc: Exception) -> float:
+    """Seconds a server asked us to wait (``Retry-After`` in seconds), else 0."""
+    response = getattr(exc, "response", None)
+    try:
+        return max(0.0, float(response.headers.get("retry-after", 0))) if response is not None else 0.0
+    except (TypeError, ValueError):  # an HTTP date or garbage: fall back to the backoff
+        return 0.0
+
+
 async def _ask(client, cfg: ElicitConfig, prompt: Prompt, log: RequestLog, sem: asyncio.Semaphore,
                progress: Progress, on_done) -> None:
     """Ask one prompt for its missing samples (one request with n=, or one per sample)."""
@@ -246,7 +255,7 @@ async def _request(client, cfg, prompt, samples, messages, params, prompt_sha, l
             if _retryable(exc) and attempt < srv.max_retries:
                 progress.retries += 1
                 delay = min(srv.max_backoff_s, srv.backoff_s * 2 ** attempt) * random.uniform(0.5, 1.5)
-                await asyncio.sleep(delay)
+                await asyncio.sleep(max(delay, min(_retry_after(exc), srv.max_backoff_s)))
                 continue
             for s in samples:
                 log.append({"type": "failure", "key": prompt.key(s), "outcome_a": prompt.outcome_a,

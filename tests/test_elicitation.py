@@ -199,3 +199,19 @@ def test_active_learning_rounds_resume_and_stop(server, tmp_path):
     res = run_elicitation(acc, progress_bar=False)
     records = [json.loads(x) for x in (res.run_dir / "rounds.jsonl").read_text().splitlines()]
     assert "heldout_accuracy" in records[-2] and "held-out accuracy" in records[-1]["reason"]
+
+
+def test_retry_after_header_is_honoured():
+    from types import SimpleNamespace
+
+    from bayes_utility.elicitation import _retry_after
+
+    def err(headers):  # what the client's status errors carry: .response.headers (case-insensitive there)
+        exc = RuntimeError("429")
+        exc.response = SimpleNamespace(headers={k.lower(): v for k, v in headers.items()})
+        return exc
+
+    assert _retry_after(err({"Retry-After": "2.5"})) == 2.5
+    assert _retry_after(err({"Retry-After": "Wed, 21 Oct 2026 07:28:00 GMT"})) == 0.0
+    assert _retry_after(err({})) == 0.0
+    assert _retry_after(ValueError("no response")) == 0.0
