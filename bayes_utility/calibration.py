@@ -82,8 +82,6 @@ class Replicator:
     """
 
     def __init__(self, cfg: CalibrationConfig):
-        import jax.numpy as jnp
-
         from .inference import _model_fn
 
         self.cfg = cfg
@@ -93,7 +91,6 @@ class Replicator:
         self.sampler = None  # compiled on the first replication (needs example data)
         self.sites = [s for s in self.mod.CALIBRATED if s != "order_bias" or cfg.model.order_bias]
         self.n_pairs = cfg.design.n_pairs()
-        self._jnp = jnp
 
     def design(self, rng: np.random.Generator):
         """Rows (``idx_a``, ``idx_b``) and answers per row ``n`` of one replication."""
@@ -115,12 +112,12 @@ class Replicator:
 
     def __call__(self, index: int) -> dict:
         import jax
+        import jax.numpy as jnp
         from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
         from numpyro.infer import Predictive
 
         from .inference import RepeatedNUTS
 
-        jnp = self._jnp
         t0 = time.perf_counter()
         seed = self.cfg.sbc.seed
         rng = np.random.default_rng([seed, index])
@@ -163,12 +160,13 @@ class Replicator:
         }
 
     def _loglik(self, params: dict, args, k_a) -> np.ndarray:
+        import jax.numpy as jnp
+
         from .inference import _score_params
         from .likelihood import pair_log_likelihood
 
         z = self.mod.latent_score(_score_params(params), args[0], args[1], self.cfg.model.order_bias)
-        return np.asarray(pair_log_likelihood(self._jnp.asarray(k_a, dtype=self._jnp.float32), args[2], z,
-                                              self.mod.LINK).sum(-1))
+        return np.asarray(pair_log_likelihood(jnp.asarray(k_a, dtype=jnp.float32), args[2], z, self.mod.LINK).sum(-1))
 
 
 def _ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np.ndarray:

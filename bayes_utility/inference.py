@@ -95,12 +95,8 @@ def _label_outcomes(idata: az.InferenceData, data: PreferenceData) -> az.Inferen
     return idata
 
 
-def make_mcmc(model_fn, inf: InferenceConfig, *, jit_model_args: bool = False) -> MCMC:
-    """The NUTS sampler every fit uses, as the inference config says.
-
-    ``jit_model_args=True`` compiles once for all data of the same shapes (used to
-    refit many simulated datasets without recompiling).
-    """
+def make_mcmc(model_fn, inf: InferenceConfig) -> MCMC:
+    """The NUTS sampler every fit uses, as the inference config says (see also :class:`RepeatedNUTS`)."""
     kernel = NUTS(
         model_fn,
         target_accept_prob=inf.target_accept,
@@ -115,7 +111,6 @@ def make_mcmc(model_fn, inf: InferenceConfig, *, jit_model_args: bool = False) -
         num_chains=inf.chains,
         chain_method=_resolve_chain_method(inf),
         progress_bar=inf.progress_bar,
-        jit_model_args=jit_model_args,
     )
 
 

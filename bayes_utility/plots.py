@@ -13,6 +13,13 @@ def _shorten(text: str, width: int = 70) -> str:
 
 def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility", title: str = "",
                 grouped: bool = False) -> Path:
+    """Write :func:`forest_figure` to ``path`` (PNG)."""
+    path = Path(path)
+    forest_figure(summ, quantity, title, grouped).savefig(path, dpi=130)
+    return path
+
+
+def forest_figure(summ: pd.DataFrame, quantity: str = "utility", title: str = "", grouped: bool = False):
     """Posterior means and HDIs of every outcome, sorted, coloured by category.
 
     ``grouped=True`` keeps each category together (categories ordered by their mean
@@ -67,9 +74,7 @@ def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility",
         ax.legend(handles=handles, fontsize=6, loc="lower right", ncol=1 if len(handles) < 16 else 2,
                   title="category", title_fontsize=7)
     fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    return path
+    return fig
 
 
 def _new_figure(figsize):

@@ -207,7 +207,6 @@ class RunContent:
 
 def collect(run_dir: str | Path) -> RunContent:
     """Everything a report shows about one run folder."""
-    from .plots import forest_plot
     from .results import load_run
 
     run_dir = Path(run_dir)
@@ -236,8 +235,13 @@ def collect(run_dir: str | Path) -> RunContent:
     ):
         if grouped and len({c for c in summ["category"] if isinstance(c, str) and c}) < 2:
             continue
-        path = forest_plot(summ, tmp / name, title=title, grouped=grouped)
-        content.images.append(Image(name, caption, path.read_bytes()))
+        if not grouped and (run_dir / name).exists():  # the run's own forest plot: not drawn twice
+            png = (run_dir / name).read_bytes()
+        else:
+            from .plots import forest_figure
+
+            png = _png(forest_figure(summ, title=title, grouped=grouped))
+        content.images.append(Image(name, caption, png))
     content.images.append(_rank_figure(content.ranks))
     content.images.append(_calibration_figure(content.calibration, hdi_prob))
     for img in content.images:
