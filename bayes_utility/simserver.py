@@ -47,6 +47,7 @@ class SimulatedServer:
         self.lock = threading.Lock()
         self.requests = 0
         self.failures = 0
+        self.in_flight = 0  # chat requests being handled now
         self._httpd: ThreadingHTTPServer | None = None
 
     # -- behaviour
@@ -118,6 +119,15 @@ class SimulatedServer:
                     self._json(404, {"error": {"message": "not found"}})
 
             def do_POST(self):
+                with owner.lock:
+                    owner.in_flight += 1
+                try:
+                    self._chat()
+                finally:
+                    with owner.lock:
+                        owner.in_flight -= 1
+
+            def _chat(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = json.loads(self.rfile.read(length) or b"{}")
                 if not self.path.rstrip("/").endswith("/chat/completions"):
