@@ -7,6 +7,7 @@ Subcommands
     calibrate CONFIG [--replications N] [--workers N] [--out DIR] [--restart]
     report RUN [RUN ...] [--out DIR]
     elicit CONFIG [--dry-run] [--out DIR]
+    compare RUN RUN [...] [--ic loo|waic] [--out DIR]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -101,6 +102,30 @@ def cmd_calibrate(args) -> int:
     print(res.report())
     print(f"\nrun folder: {res.run_dir}")
     return 0 if res.passed else 3
+
+
+def cmd_compare(args) -> int:
+    from .compare import NotComparable, compare_idata, format_comparison
+    from .results import load_run
+
+    named = {Path(r).name: load_run(r)[0] for r in args.runs}
+    if len(named) < len(args.runs):
+        print("error: two runs share a folder name", file=sys.stderr)
+        return 2
+    try:
+        table = compare_idata(named, ic=args.ic)
+    except NotComparable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(format_comparison(table, args.ic))
+    out = Path(args.out) if args.out else Path(args.runs[0])
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "comparison.csv")
+    from .report import write_report
+
+    html_path, _ = write_report(args.runs, out=out)
+    print(f"\ntable: {out / 'comparison.csv'}\nreport with each run's predictive checks: {html_path}")
+    return 0
 
 
 def cmd_report(args) -> int:
@@ -198,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--dry-run", action="store_true", help="print how many requests would be made, ask nothing")
     e.add_argument("--out", help="parent folder (default: output.dir)")
     e.set_defaults(func=cmd_elicit)
+
+    m = sub.add_parser("compare", help="PSIS-LOO (or WAIC) comparison of runs fitted to the same observations")
+    m.add_argument("runs", nargs="+", metavar="RUN")
+    m.add_argument("--ic", choices=["loo", "waic"], default="loo")
+    m.add_argument("--out", help="folder for comparison.csv and the report (default: the first run folder)")
+    m.set_defaults(func=cmd_compare)
 
     r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
     r.add_argument("runs", nargs="+", metavar="RUN")

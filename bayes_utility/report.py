@@ -251,20 +251,14 @@ def collect(run_dir: str | Path) -> RunContent:
 
 def loo_comparison(contents: list[RunContent]) -> tuple[pd.DataFrame | None, str]:
     """PSIS-LOO comparison when the runs fitted the same comparisons; else why not."""
-    import arviz as az
+    from .compare import NotComparable, compare_idata
 
     if len(contents) < 2:
         return None, ""
-    first = contents[0].idata
-    for c in contents[1:]:
-        a, b = first.constant_data, c.idata.constant_data
-        same = (a["first_row"].shape == b["first_row"].shape and np.array_equal(a["first_row"], b["first_row"])
-                and np.array_equal(first.observed_data["y"], c.idata.observed_data["y"]))
-        if not same:
-            return None, (f"not compared: {c.name} fitted other comparisons than {contents[0].name} (another "
-                          "dataset, split, or pooling of orders: LOO needs the same observations)")
-    table = az.compare({c.name: c.idata for c in contents}, ic="loo")
-    return table, ""
+    try:
+        return compare_idata({c.name: c.idata for c in contents}), ""
+    except NotComparable as exc:
+        return None, f"not compared: {exc}"
 
 
 # ------------------------------------------------------------------ rendering
@@ -450,7 +444,7 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None) -> t
         if table is None:
             doc.para(why, "note")
         else:
-            t = table.reset_index().rename(columns={"index": "run"})
+            t = table.reset_index()
             doc.para("Expected log predictive density (higher is better) with its standard error; differences to "
                      "the best run with their standard error; stacking weights. Pareto k > 0.7 makes a run's "
                      "estimate unreliable (the warning column).")

@@ -123,3 +123,32 @@ def test_report_without_categories(tmp_path):
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", (run / "report.html").read_text())
     assert text.count("<img") == 3  # no grouped forest plot without categories
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+
+
+def test_compare_cli_thurstonian_vs_bradley_terry(run_dir, tmp_path, capsys):
+    import pandas as pd
+
+    from bayes_utility.simulate import random_truth, simulate_dataset
+
+    # a Bradley-Terry fit of the same comparisons: the fixture's data (same seed), split and pooling
+    rng = np.random.default_rng(77)
+    data = simulate_dataset(random_truth(14, rng), rng, k_per_order=6, categories=["a", "b"] * 7)
+    cfg = RunConfig(name="report-test-bt", data={"path": "-"}, heldout={"fraction": 0.15, "seed": 1},
+                    model={"name": "bradley_terry"}, output={"report": False},
+                    inference={"chains": 2, "warmup": 300, "draws": 300, "progress_bar": False})
+    bt = run_fit(cfg, data=data, out=tmp_path).run_dir
+    out = tmp_path / "cmp"
+    assert main(["compare", str(run_dir), str(bt), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "elpd_loo" in printed and "Pareto k > 0.7" in printed
+    table = pd.read_csv(out / "comparison.csv", index_col="run")
+    assert set(table.index) == {run_dir.name, bt.name}
+    assert table["weight"].sum() == pytest.approx(1.0) and (table["elpd_diff"] >= 0).all()
+    assert (out / "report.html").exists()
+    # runs on other observations are refused with a reason
+    other = RunConfig(name="other", data={"path": "-"}, output={"report": False},
+                      inference={"chains": 2, "warmup": 100, "draws": 100, "progress_bar": False})
+    rng2 = np.random.default_rng(5)
+    odir = run_fit(other, data=simulate_dataset(random_truth(14, rng2), rng2, k_per_order=3), out=tmp_path).run_dir
+    assert main(["compare", str(run_dir), str(odir)]) == 2
+    assert "other observations" in capsys.readouterr().err
