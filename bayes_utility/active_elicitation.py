@@ -15,36 +15,23 @@ it and carries on where the interrupted run stopped.
 """
 from __future__ import annotations
 
-import json
 import logging
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .config import ElicitConfig, RunConfig
+from .jsonl import append_jsonl, read_jsonl
 
 logger = logging.getLogger(__name__)
 
 ROUNDS_FILE = "rounds.jsonl"
 
 
-def _read(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    text = path.read_text()
-    if text and not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text)
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
-
-
 def _append(path: Path, rec: dict) -> None:
     with open(path, "a", encoding="utf-8") as fh:
-        fh.write(json.dumps(rec) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+        append_jsonl(fh, rec)
 
 
 def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) -> np.ndarray:
@@ -61,12 +48,12 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
     index = {o: i for i, o in enumerate(ids)}
     budget = min(act.budget_pairs or paper_pair_count(n), n * (n - 1) // 2)
     path = run_dir / ROUNDS_FILE
-    records = _read(path)
+    records = read_jsonl(path)
     if not records:
         first = design_pairs(cfg, n)
         _append(path, {"type": "round", "round": 0, "strategy": "cycle",
                        "pairs": [[ids[a], ids[b]] for a, b in first]})
-        records = _read(path)
+        records = read_jsonl(path)
     heldout = {"fraction": act.heldout_fraction, "seed": cfg.experiment.seed} if act.target_accuracy_width else {}
     fit_cfg = RunConfig(name=f"{cfg.name}-round", data={"path": str(run_dir), "unparseable": "exclude"},
                         model={"name": act.model}, heldout=heldout,
@@ -117,4 +104,4 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
         new = choose_pairs(act.strategy, post, pairs, min(act.round_pairs, budget - len(pairs)), rng)
         _append(path, {"type": "round", "round": len(rounds), "strategy": act.strategy,
                        "pairs": [[ids[a], ids[b]] for a, b in new]})
-        records = _read(path)
+        records = read_jsonl(path)

@@ -59,6 +59,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import CalibrationConfig, dump_config
+from .jsonl import append_jsonl, read_jsonl
 
 logger = logging.getLogger(__name__)
 
@@ -283,8 +284,7 @@ def run_calibration(cfg: CalibrationConfig, out: str | Path | None = None, *, re
         with open(log_path, "a") as fh, tqdm(total=cfg.sbc.replications, initial=len(done), disable=not progress,
                                              desc="SBC replications", unit="fit") as bar:
             for rec in _records(cfg, todo):
-                fh.write(json.dumps(rec) + "\n")
-                fh.flush()
+                append_jsonl(fh, rec)
                 done[rec["index"]] = rec
                 bar.update()
     records = [done[i] for i in range(cfg.sbc.replications)]
@@ -301,20 +301,8 @@ def _fingerprint(cfg: CalibrationConfig) -> dict:
 
 
 def _read_log(path: Path) -> dict[int, dict]:
-    """Finished replications; a last line cut short by a kill is dropped."""
-    if not path.exists():
-        return {}
-    text = path.read_text()
-    if text and not text.endswith("\n"):
-        text = text[: text.rfind("\n") + 1]
-        path.write_text(text)
-        logger.warning("%s: dropped a replication record cut short by an interruption", path)
-    out = {}
-    for line in text.splitlines():
-        if line.strip():
-            rec = json.loads(line)
-            out[int(rec["index"])] = rec
-    return out
+    """Finished replications by index."""
+    return {int(rec["index"]): rec for rec in read_jsonl(path)}
 
 
 def uniformity_tests(ranks: pd.DataFrame, draws_kept: int, bins: int, alpha: float,

@@ -49,6 +49,7 @@ import pandas as pd
 
 from .config import ElicitConfig, dump_config
 from .data import DEFAULT_TEMPLATE, PreferenceData, load_dataset, read_outcomes
+from .jsonl import append_jsonl, read_jsonl
 from .prompts import REASONING_TEMPLATES, TEMPLATES, parse_answer
 from .optionsets import random_regular_pairs
 from .simulate import pair_design, paper_pair_count
@@ -147,15 +148,8 @@ class RequestLog:
         self.answers: dict[str, dict] = {}
         self.failures: dict[str, dict] = {}
         self.records = 0
-        if path.exists():
-            text = path.read_text()
-            if text and not text.endswith("\n"):  # a write cut short by a kill: drop the partial line
-                text = text[: text.rfind("\n") + 1]
-                path.write_text(text)
-                logger.warning("%s: dropped a record cut short by an interruption", path)
-            for line in text.splitlines():
-                if line.strip():
-                    self._index(json.loads(line))
+        for rec in read_jsonl(path):
+            self._index(rec)
         self._fh = open(path, "a", encoding="utf-8")
 
     def _index(self, rec: dict) -> None:
@@ -166,9 +160,7 @@ class RequestLog:
             self.failures[rec["key"]] = rec
 
     def append(self, rec: dict) -> None:
-        self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
+        append_jsonl(self._fh, rec)
         self._index(rec)
 
     def close(self) -> None:
