@@ -16,6 +16,7 @@ For recovery and fault tests at scale, no GPU or model needed::
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -43,8 +44,10 @@ class SimulatedServer:
         unknown = set(self.failure_rates) - {"429", "500", "timeout"}
         if unknown:
             raise ValueError(f"unknown failure kinds {sorted(unknown)}; use 429, 500, timeout")
-        self.rng = np.random.default_rng(seed)
+        self.seed = int(seed)
+        self.rng = np.random.default_rng(seed)  # failures only: answers come from _prompt_rng
         self.lock = threading.Lock()
+        self._served: dict[str, int] = {}  # answered requests per prompt
         self.requests = 0
         self.failures = 0
         self.in_flight = 0  # chat requests being handled now
@@ -63,22 +66,32 @@ class SimulatedServer:
                     return kind
             return None
 
+    def _prompt_rng(self, prompt: str) -> np.random.Generator:
+        """Answers' random stream for the j-th answered request of this prompt: seeded by
+        (seed, prompt, j), so the answers do not depend on the order in which concurrent
+        requests arrive, and a run is reproducible whatever its concurrency."""
+        digest = hashlib.sha256(prompt.encode()).digest()
+        with self.lock:
+            j = self._served.get(prompt, 0)
+            self._served[prompt] = j + 1
+        return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little"), j])
+
     def answer(self, prompt: str, n: int) -> list[str]:
         m = _OPTIONS.search(prompt)
-        with self.lock:
-            if not m or m.group(1).strip() not in self.index or m.group(2).strip() not in self.index:
-                return [GARBAGE[int(self.rng.integers(len(GARBAGE)))] for _ in range(n)]
-            a, b = self.index[m.group(1).strip()], self.index[m.group(2).strip()]
-            p = float(answer_probability(self.truth, np.array([a]), np.array([b]))[0])
-            out = []
-            for _ in range(n):
-                if self.rng.random() < self.garbage_rate:
-                    out.append(GARBAGE[int(self.rng.integers(len(GARBAGE)))])
-                else:
-                    out.append("A" if self.rng.random() < p else "B")
-            if '"Answer: A"' in prompt:  # a reasoning template: some text, then the final answer line
-                out = [f"Weighing both options.\nAnswer: {t}" if t in ("A", "B") else t for t in out]
-            return out
+        rng = self._prompt_rng(prompt)
+        if not m or m.group(1).strip() not in self.index or m.group(2).strip() not in self.index:
+            return [GARBAGE[int(rng.integers(len(GARBAGE)))] for _ in range(n)]
+        a, b = self.index[m.group(1).strip()], self.index[m.group(2).strip()]
+        p = float(answer_probability(self.truth, np.array([a]), np.array([b]))[0])
+        out = []
+        for _ in range(n):
+            if rng.random() < self.garbage_rate:
+                out.append(GARBAGE[int(rng.integers(len(GARBAGE)))])
+            else:
+                out.append("A" if rng.random() < p else "B")
+        if '"Answer: A"' in prompt:  # a reasoning template: some text, then the final answer line
+            out = [f"Weighing both options.\nAnswer: {t}" if t in ("A", "B") else t for t in out]
+        return out
 
     def logprobs(self, prompt: str, mass: float = 0.6) -> dict | None:
         """First-token top logprobs: "A" and " B" carry ``mass`` in the model's ratio, the rest elsewhere."""
