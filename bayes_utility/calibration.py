@@ -87,14 +87,16 @@ class Replicator:
 
         self.cfg = cfg
         n = cfg.design.n_outcomes
-        self.mod, self.fit_fn = _model_fn(cfg.model, n)
-        _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors)
+        structure = cfg.design.structure() if cfg.model.hierarchical else {}
+        self.mod, self.fit_fn = _model_fn(cfg.model, n, structure=structure)
+        _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors, structure=structure)
         self.sampler = None  # compiled on the first replication (needs example data)
-        self.sites = [s for s in self.mod.CALIBRATED if s != "order_bias" or cfg.model.order_bias]
+        self.sites = list(self.mod.CALIBRATED)  # those the model samples under this recipe (see __call__)
         self.n_pairs = cfg.design.n_pairs()
 
     def design(self, rng: np.random.Generator):
-        """Rows (``idx_a``, ``idx_b``) and answers per row ``n`` of one replication."""
+        """Rows (``idx_a``, ``idx_b``), answers per row ``n`` and each row's respondent
+        (``None`` for flat models) of one replication."""
         from .simulate import pair_design
 
         d = self.cfg.design
@@ -106,10 +108,14 @@ class Replicator:
             flip = rng.random(len(pairs)) < 0.5
             idx_a = np.where(flip, pairs[:, 1], pairs[:, 0])
             idx_b = np.where(flip, pairs[:, 0], pairs[:, 1])
+        respondent = None
+        if self.cfg.model.hierarchical:
+            respondent = np.repeat(np.arange(d.respondents), len(idx_a))
+            idx_a, idx_b = np.tile(idx_a, d.respondents), np.tile(idx_b, d.respondents)
         n = np.full(len(idx_a), d.answers_per_order)
         if d.unparseable_rate > 0:
             n = rng.binomial(d.answers_per_order, 1.0 - d.unparseable_rate, size=len(idx_a))
-        return idx_a, idx_b, n
+        return idx_a, idx_b, n, respondent
 
     def __call__(self, index: int) -> dict:
         import jax
@@ -123,12 +129,13 @@ class Replicator:
         seed = self.cfg.sbc.seed
         rng = np.random.default_rng([seed, index])
         k_prior, k_fit = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), index))
-        idx_a, idx_b, n = self.design(rng)
+        idx_a, idx_b, n, respondent = self.design(rng)
         args = (jnp.asarray(idx_a), jnp.asarray(idx_b), jnp.asarray(n, dtype=jnp.float32))
-        prior = Predictive(self.gen_fn, num_samples=1)(k_prior, *args)
+        inputs = {} if respondent is None else {"respondent": jnp.asarray(respondent)}
+        prior = Predictive(self.gen_fn, num_samples=1)(k_prior, *args, **inputs)
         truth = {k: np.asarray(v[0]) for k, v in prior.items()}
         k_a = truth.pop("y")
-        kwargs = {"k_a": jnp.asarray(k_a, dtype=jnp.float32)}
+        kwargs = {"k_a": jnp.asarray(k_a, dtype=jnp.float32), **inputs}
         if self.sampler is None:
             self.sampler = RepeatedNUTS(self.fit_fn, self.cfg.inference, args, kwargs)
         grouped, diverging = self.sampler.run(k_fit, args, kwargs)
@@ -140,6 +147,8 @@ class Replicator:
         ranks: dict[str, int] = {}
         ess, rhat = [], []
         for site in self.sites:
+            if site not in truth or site not in grouped:  # not sampled under this recipe (e.g. no order bias)
+                continue
             draws_ = grouped[site].reshape(total, -1)
             true = np.asarray(truth[site]).reshape(-1)
             ess.append(np.min(effective_sample_size(grouped[site].reshape(chains, draws, -1))))
@@ -147,8 +156,8 @@ class Replicator:
             for j, r in enumerate(_ranks(draws_[pick], true, rng)):
                 ranks[f"{site}[{j}]" if true.size > 1 else site] = int(r)
         ll_draws = self._loglik({k: v.reshape(total, *v.shape[2:])[pick] for k, v in grouped.items()},
-                                args, k_a)
-        ll_true = self._loglik(truth, args, k_a)
+                                args, k_a, inputs)
+        ll_true = self._loglik(truth, args, k_a, inputs)
         ranks[LOGLIK] = int(_ranks(ll_draws[:, None], np.atleast_1d(ll_true), rng)[0])
         return {
             "index": int(index),
@@ -160,13 +169,13 @@ class Replicator:
             "seconds": round(time.perf_counter() - t0, 3),
         }
 
-    def _loglik(self, params: dict, args, k_a) -> np.ndarray:
+    def _loglik(self, params: dict, args, k_a, inputs: dict) -> np.ndarray:
         import jax.numpy as jnp
 
         from .inference import _score_params
         from .likelihood import pair_log_likelihood
 
-        z = self.mod.latent_score(_score_params(params), args[0], args[1], self.cfg.model.order_bias)
+        z = self.mod.latent_score(_score_params(params), args[0], args[1], self.cfg.model.order_bias, **inputs)
         return np.asarray(pair_log_likelihood(jnp.asarray(k_a, dtype=jnp.float32), args[2], z, self.mod.LINK).sum(-1))
 
 

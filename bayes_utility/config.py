@@ -8,7 +8,7 @@ A recipe looks like::
       path: bayes_utility/datasets/llama2_7b_sim   # folder, table, or reference JSON
       unparseable: half                             # half | exclude
     model:
-      name: thurstonian                             # thurstonian | bradley_terry
+      name: thurstonian                             # thurstonian | bradley_terry | thurstonian_hierarchical
       order_bias: false
       centered: true                                # false: non-centred (weak signal)
       priors: {}                                    # override prior hyper-parameters
@@ -59,13 +59,47 @@ class DataConfig(_Frozen):
     respondent: str | None = Field(None, description="fit only this respondent's answers")
     prompt_template: str | None = None
     unparseable: Literal["half", "exclude"] = "half"
+    pool_orders: bool = Field(
+        True, description="without order bias, add up the two orders of a pair (the sufficient statistic); "
+                          "false keeps ordered rows, so LOO can compare with a model that has order bias")
+
+
+class CovariateConfig(_Frozen):
+    """A respondent-level covariate (e.g. a capability score) from a CSV table."""
+
+    path: str = Field(description="CSV with one row per respondent")
+    column: str = Field(description="the covariate's column, e.g. MMLU")
+    respondent_column: str = Field("respondent", description="the column naming respondents as in the data")
 
 
 class ModelConfig(_Frozen):
-    name: Literal["thurstonian", "bradley_terry"] = "thurstonian"
+    name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical"] = "thurstonian"
     order_bias: bool = False
     centered: bool = Field(True, description="centred utilities; false for data with little preference signal")
     priors: dict[str, float] = Field(default_factory=dict)
+    # hierarchical models only
+    group_by: list[Literal["respondent", "prompt_template"]] = Field(
+        default_factory=lambda: ["respondent"],
+        description="what tells respondents apart: the respondent column, the template, or both")
+    categories: bool = Field(False, description="a level per outcome category between population and outcome")
+    pool_respondents: bool = Field(
+        False, description="flat models: fit several respondents as one (complete pooling), e.g. to compare "
+                           "with a hierarchical fit")
+    covariate: CovariateConfig | None = None
+
+    @property
+    def hierarchical(self) -> bool:
+        return self.name.endswith("_hierarchical")
+
+    @model_validator(mode="after")
+    def _hierarchy_options(self):
+        if not self.hierarchical and (self.categories or self.covariate is not None):
+            raise ValueError(f"categories and covariate need a hierarchical model, not {self.name!r}")
+        if self.hierarchical and self.pool_respondents:
+            raise ValueError("pool_respondents is for flat models; a hierarchical model pools partially")
+        if not self.group_by:
+            raise ValueError("group_by needs at least one of respondent, prompt_template")
+        return self
 
     @model_validator(mode="after")
     def _known_priors(self):
@@ -135,6 +169,23 @@ class DesignConfig(_Frozen):
     answers_per_order: int = Field(5, ge=1, description="answers asked per presentation order")
     both_orders: bool = True
     unparseable_rate: float = Field(0.0, ge=0.0, lt=1.0, description="share of answers lost (excluded)")
+    # hierarchical models: every respondent answers the same pair design
+    respondents: int = Field(1, ge=1, description="respondents (hierarchical models)")
+    categories: int = Field(0, ge=0, description="outcome categories, assigned in turn (hierarchical models)")
+    covariate: bool = Field(False, description="a respondent covariate, evenly spaced and standardised")
+
+    def structure(self) -> dict:
+        """The hierarchical model's structural keywords for this design."""
+        import numpy as np
+
+        out: dict = {"n_respondents": self.respondents}
+        if self.categories:
+            out["n_categories"] = self.categories
+            out["category"] = np.arange(self.n_outcomes) % self.categories
+        if self.covariate:
+            x = np.linspace(-1.0, 1.0, self.respondents)
+            out["covariate"] = (x - x.mean()) / x.std()
+        return out
 
     def n_pairs(self) -> int:
         from .simulate import paper_pair_count
@@ -201,6 +252,16 @@ class CalibrationConfig(_Frozen):
                              f"allowed: {sorted(allowed)}")
         if self.inference.method != "nuts":
             raise ValueError("calibration checks MCMC: inference.method must be 'nuts'")
+        d = self.design
+        if not self.model.hierarchical and (d.respondents > 1 or d.categories or d.covariate):
+            raise ValueError("design.respondents > 1, categories and covariate need a hierarchical model")
+        if self.model.categories or self.model.covariate is not None:
+            raise ValueError("in a calibration recipe, set design.categories / design.covariate "
+                             "(simulated), not model.categories / model.covariate")
+        if d.covariate and d.respondents < 2:
+            raise ValueError("design.covariate needs at least two respondents")
+        if d.categories == 1 or d.categories > d.n_outcomes:
+            raise ValueError("design.categories must be 0 (none) or between 2 and n_outcomes")
         total = self.inference.chains * self.inference.draws
         if self.sbc.draws_kept > total:
             raise ValueError(f"sbc.draws_kept ({self.sbc.draws_kept}) exceeds the {total} posterior draws")

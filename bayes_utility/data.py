@@ -50,7 +50,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Iterable, Literal
+from typing import Iterable, Literal, Sequence
 
 import numpy as np
 import pandas as pd
@@ -460,6 +460,12 @@ class ComparisonArrays:
     rows: np.ndarray  # for each comparison, its (first) row in PreferenceData.counts
     n_rows: int  # rows of counts behind these comparisons
     pooled: bool = False
+    respondent: np.ndarray | None = None  # index into ``respondents`` (when grouped)
+    respondents: tuple[str, ...] = ()
+
+    def inputs(self) -> dict:
+        """Per-comparison model inputs besides ``idx_a``, ``idx_b``, ``n``."""
+        return {} if self.respondent is None else {"respondent": self.respondent}
 
 
 @dataclass(frozen=True)
@@ -596,6 +602,8 @@ class PreferenceData:
         unparseable: UnparseablePolicy = "half",
         rows: np.ndarray | None = None,
         pool_orders: bool = False,
+        group_by: Sequence[str] | None = None,
+        respondents: Sequence[str] | None = None,
     ) -> tuple[ComparisonArrays, list[Exclusion]]:
         """Model-ready arrays, applying the unparseable-answer policy.
 
@@ -609,6 +617,13 @@ class PreferenceData:
             Restrict to these rows of ``counts`` (e.g. the training split).
         pool_orders : bool
             Add up the answers of each unordered pair (see :class:`ComparisonArrays`).
+        group_by : list of {"respondent", "prompt_template"}, optional
+            Label every comparison with its respondent (for hierarchical models): the
+            named columns joined by " | " (e.g. one LLM under one template). Pooling
+            then adds up answers within a respondent only.
+        respondents : list of str, optional
+            The respondents' order (default: :meth:`respondent_labels` of all rows, so a
+            held-out split is indexed like its training split).
 
         Returns
         -------
@@ -649,20 +664,36 @@ class PreferenceData:
         ia = c["outcome_a"].map(index).to_numpy(np.int32)[keep]
         ib = c["outcome_b"].map(index).to_numpy(np.int32)[keep]
         k, n, pos = k[keep], n[keep], pos[keep]
+        group, names = None, ()
+        if group_by:
+            names = tuple(respondents) if respondents is not None else tuple(self.respondent_labels(group_by))
+            labels = _group_labels(c, group_by)[keep]
+            lookup = {r: i for i, r in enumerate(names)}
+            unknown = sorted(set(labels) - set(lookup))
+            if unknown:
+                raise ValueError(f"{self.source}: respondents {unknown} are not among {list(names)}")
+            group = np.array([lookup[r] for r in labels], dtype=np.int32)
         if pool_orders and len(ia):
             lo, hi = np.minimum(ia, ib), np.maximum(ia, ib)
             key = lo.astype(np.int64) * self.n_outcomes + hi
+            if group is not None:
+                key = key + group.astype(np.int64) * self.n_outcomes**2
             uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
             k_lo = np.where(ia == lo, k, n - k)  # answers for the lower-index outcome
             arr = ComparisonArrays(
                 idx_a=lo[first], idx_b=hi[first],
                 k_a=np.bincount(inv, weights=k_lo), n=np.bincount(inv, weights=n),
                 n_outcomes=self.n_outcomes, rows=pos[first], n_rows=int(len(pos)), pooled=True,
+                respondent=None if group is None else group[first], respondents=names,
             )
         else:
             arr = ComparisonArrays(idx_a=ia, idx_b=ib, k_a=k, n=n, n_outcomes=self.n_outcomes,
-                                   rows=pos, n_rows=int(len(pos)))
+                                   rows=pos, n_rows=int(len(pos)), respondent=group, respondents=names)
         return arr, exclusions
+
+    def respondent_labels(self, group_by: Sequence[str] = ("respondent",)) -> list[str]:
+        """The distinct respondents (sorted) when respondents are told apart by ``group_by``."""
+        return sorted(set(_group_labels(self.counts, group_by)))
 
     # --------------------------------------------------------------------- io
     def write(self, directory: str | Path, fmt: str = "csv") -> Path:
@@ -674,6 +705,17 @@ class PreferenceData:
         if self.responses is not None:
             write_table(self.responses, directory / f"responses.{fmt}")
         return directory
+
+
+def _group_labels(counts: pd.DataFrame, group_by: Sequence[str]) -> np.ndarray:
+    bad = [g for g in group_by if g not in ("respondent", "prompt_template")]
+    if bad:
+        raise ValueError(f"group_by takes 'respondent' and/or 'prompt_template', not {bad}")
+    cols = [counts[g].astype(str).to_numpy() for g in group_by]
+    out = cols[0]
+    for col in cols[1:]:
+        out = np.char.add(np.char.add(out.astype(str), " | "), col.astype(str))
+    return np.asarray(out, dtype=object)
 
 
 def _find(directory: Path, stem: str) -> Path | None:

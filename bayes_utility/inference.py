@@ -38,7 +38,7 @@ from .models import get_model
 
 logger = logging.getLogger(__name__)
 
-SCORE_PARAMS = ("mu", "sigma", "u", "order_bias")  # what the models' latent_score functions read
+SCORE_PARAMS = ("mu", "sigma", "u", "order_bias", "mu_resp")  # what the models' latent_score functions read
 NUTS_EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
 
 
@@ -54,16 +54,98 @@ class FitOutput:
     notes: list[str] = field(default_factory=list)
 
 
-def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None):
-    """The model module and its model function with the config's settings bound."""
+def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None, structure: dict | None = None):
+    """The model module and its model function with the config's settings bound
+    (``structure``: a hierarchical model's sizes, categories and covariate)."""
     mod = get_model(model_cfg.name)
     fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias,
-                 centered=model_cfg.centered, **{**model_cfg.priors, **(priors or {})})
+                 centered=model_cfg.centered, **{**model_cfg.priors, **(priors or {})}, **(structure or {}))
     return mod, fn
 
 
 def _model_args(arr: ComparisonArrays):
     return (jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), jnp.asarray(arr.n, dtype=jnp.float32))
+
+
+def _inputs(arr: ComparisonArrays) -> dict:
+    return {k: jnp.asarray(v) for k, v in arr.inputs().items()}
+
+
+@dataclass(frozen=True)
+class Structure:
+    """What a hierarchical model is told about the data besides the comparisons."""
+
+    respondents: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    covariate: np.ndarray | None = None  # raw values, one per respondent
+    group_by: tuple[str, ...] = ()
+
+    @property
+    def kwargs(self) -> dict:
+        if not self.respondents:
+            return {}
+        out: dict = {"n_respondents": len(self.respondents)}
+        if self.categories:
+            out["n_categories"] = len(self.categories)
+            out["category"] = jnp.asarray(self.category_index)
+        if self.covariate is not None:
+            out["covariate"] = jnp.asarray(self.standardised_covariate, dtype=jnp.float32)
+        return out
+
+    @property
+    def standardised_covariate(self) -> np.ndarray:
+        x = np.asarray(self.covariate, float)
+        sd = x.std()
+        return (x - x.mean()) / sd if sd > 0 else x - x.mean()
+
+    category_index: np.ndarray | None = None
+
+    @classmethod
+    def of(cls, model_cfg: ModelConfig, data: PreferenceData) -> "Structure":
+        if not model_cfg.hierarchical:
+            return cls()
+        group_by = tuple(model_cfg.group_by)
+        respondents = tuple(data.respondent_labels(group_by))
+        cats, cat_index = (), None
+        if model_cfg.categories:
+            labels = [c if c else "(none)" for c in data.outcomes["category"]]
+            cats = tuple(sorted(set(labels)))
+            lookup = {c: i for i, c in enumerate(cats)}
+            cat_index = np.array([lookup[c] for c in labels], dtype=np.int32)
+            if len(cats) < 2:
+                raise ValueError(f"{data.source}: model.categories needs outcomes in at least two categories")
+        covariate = None
+        if model_cfg.covariate is not None:
+            covariate = read_covariate(model_cfg.covariate, respondents, group_by)
+        return cls(respondents=respondents, categories=cats, covariate=covariate, group_by=group_by,
+                   category_index=cat_index)
+
+
+def read_covariate(cov, respondents, group_by=("respondent",)) -> np.ndarray:
+    """One covariate value per respondent from ``cov.path`` (a CSV), in ``respondents``' order.
+
+    With ``group_by`` respondent and template, a respondent "LLM | template" takes the
+    value of the LLM. Missing respondents and non-numeric values are errors that name them.
+    """
+    import pandas as pd
+
+    table = pd.read_csv(cov.path)
+    for col in (cov.respondent_column, cov.column):
+        if col not in table.columns:
+            raise ValueError(f"{cov.path}: no column {col!r}; columns are {list(table.columns)}")
+    values = dict(zip(table[cov.respondent_column].astype(str).str.strip(),
+                      pd.to_numeric(table[cov.column], errors="coerce")))
+    pos = list(group_by).index("respondent") if "respondent" in group_by else None
+    if pos is None:
+        raise ValueError("a respondent covariate needs 'respondent' in model.group_by")
+    keys = [r.split(" | ")[pos] for r in respondents]
+    missing = sorted({k for k in keys if k not in values})
+    if missing:
+        raise ValueError(f"{cov.path}: no {cov.column!r} value for respondent(s) {missing}")
+    bad = sorted({k for k in keys if not np.isfinite(values[k])})
+    if bad:
+        raise ValueError(f"{cov.path}: {cov.column!r} is not a number for {bad}")
+    return np.array([values[k] for k in keys], dtype=float)
 
 
 def _resolve_chain_method(inf: InferenceConfig) -> str:
@@ -162,18 +244,25 @@ class RepeatedNUTS:
         return {k: np.asarray(v) for k, v in samples.items()}, np.asarray(diverging)
 
 
-def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
+def _grouping(structure: Structure) -> dict:
+    if not structure.respondents:
+        return {}
+    return {"group_by": structure.group_by, "respondents": structure.respondents}
+
+
+def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None):
     mcmc = make_mcmc(model_fn, inf)
     key = jax.random.PRNGKey(inf.seed)
     t0 = time.perf_counter()
     # One call for warm-up and sampling: one compilation instead of two.
-    mcmc.run(key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS)
+    mcmc.run(key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS, **(inputs or {}))
     jax.block_until_ready(mcmc.get_samples())
     timing["mcmc_s"] = time.perf_counter() - t0  # compilation + warm-up + sampling
     return mcmc
 
 
-def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
+def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None):
+    inputs = inputs or {}
     if inf.method == "map":
         guide = autoguide.AutoDelta(model_fn, init_loc_fn=init_to_median(num_samples=15))
     elif inf.svi_guide == "lowrank":
@@ -183,12 +272,12 @@ def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
     svi = SVI(model_fn, guide, numpyro.optim.Adam(inf.svi_learning_rate), Trace_ELBO())
     key, pkey = jax.random.split(jax.random.PRNGKey(inf.seed))
     t0 = time.perf_counter()
-    res = svi.run(key, inf.svi_steps, *args, k_a=k_a, progress_bar=inf.progress_bar)
+    res = svi.run(key, inf.svi_steps, *args, k_a=k_a, progress_bar=inf.progress_bar, **inputs)
     t1 = time.perf_counter()
     n = 1 if inf.method == "map" else inf.svi_draws
     gkey, mkey = jax.random.split(pkey)
-    latent = guide.sample_posterior(gkey, res.params, *args, sample_shape=(n,))
-    samples = Predictive(model_fn, posterior_samples=latent)(mkey, *args)
+    latent = guide.sample_posterior(gkey, res.params, *args, sample_shape=(n,), **inputs)
+    samples = Predictive(model_fn, posterior_samples=latent)(mkey, *args, **inputs)
     samples = {**latent, **samples}
     samples.pop("y", None)
     timing["optimisation_s"] = t1 - t0
@@ -198,18 +287,27 @@ def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict):
 
 def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     """Fit ``data`` as the config says (split, policy, model, inference)."""
-    mod, model_fn = _model_fn(cfg.model, data.n_outcomes)
+    if not cfg.model.hierarchical and not cfg.model.pool_respondents and len(data.respondents) > 1:
+        raise ValueError(
+            f"{data.source}: answers of {len(data.respondents)} respondents {data.respondents}; "
+            f"the flat model {cfg.model.name!r} fits one respondent: set data.respondent, or fit them together "
+            "with model.name: thurstonian_hierarchical (or as one: model.pool_respondents: true)"
+        )
+    structure = Structure.of(cfg.model, data)
+    mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structure.kwargs)
     timing: dict[str, float] = {}
     rng = np.random.default_rng(cfg.heldout.seed)
     train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs, rng)
     # Without order bias both presentation orders carry the same information: pool them.
-    arr, excl = data.arrays(cfg.data.unparseable, rows=train_rows, pool_orders=not cfg.model.order_bias)
+    arr, excl = data.arrays(cfg.data.unparseable, rows=train_rows,
+                            pool_orders=cfg.data.pool_orders and not cfg.model.order_bias, **_grouping(structure))
     if len(arr.n) == 0:
         raise ValueError(f"{data.source}: no comparison rows with answers are left to fit")
     if cfg.model.order_bias is False and _all_same_side(data, train_rows):
         logger.warning("every answer is 'A' (or every answer 'B'): this is order bias, not preference; "
                        "set model.order_bias: true")
     args = _model_args(arr)
+    inputs = _inputs(arr)
     k_a = jnp.asarray(arr.k_a, dtype=jnp.float32)
     inf = cfg.inference
     coords = _coords(data, arr)
@@ -218,14 +316,19 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         "outcome_a": ids[arr.idx_a], "outcome_b": ids[arr.idx_b], "n": np.asarray(arr.n),
         "idx_a": np.asarray(arr.idx_a), "idx_b": np.asarray(arr.idx_b), "first_row": arr.rows.astype(np.int64),
     }
+    if arr.respondent is not None:
+        constant["respondent_idx"] = np.asarray(arr.respondent)
+        coords["respondent"] = list(structure.respondents)
+        if structure.categories:
+            coords["category"] = list(structure.categories)
     dims = {**mod.DIMS, **{k: ["comparison"] for k in constant}}
     t_start = time.perf_counter()
     if inf.method == "nuts":
-        mcmc = _run_nuts(model_fn, args, k_a, inf, timing)
+        mcmc = _run_nuts(model_fn, args, k_a, inf, timing, inputs)
         samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
         sample_stats = _nuts_sample_stats(mcmc)
     else:
-        flat, _ = _run_svi(model_fn, args, k_a, inf, timing)
+        flat, _ = _run_svi(model_fn, args, k_a, inf, timing, inputs)
         samples = {k: np.asarray(v)[None] for k, v in flat.items()}
         sample_stats = None
     t_post = time.perf_counter()
@@ -242,7 +345,7 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     timing["to_inferencedata_s"] = time.perf_counter() - t_post
     timing["total_s"] = time.perf_counter() - t_start
     if len(held_rows):
-        excl = excl + _add_heldout_predictions(idata, data, mod, cfg, held_rows)
+        excl = excl + _add_heldout_predictions(idata, data, mod, cfg, held_rows, structure)
     idata = _label_outcomes(idata, data)
     attrs = idata.posterior.attrs
     attrs["inference_method"] = inf.method
@@ -256,6 +359,15 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     attrs["n_heldout_rows"] = int(len(held_rows))
     attrs["n_fitted_rows"] = arr.n_rows
     attrs["comparison_unit"] = "unordered pair, both orders pooled" if arr.pooled else "ordered pair (row)"
+    if structure.respondents:
+        attrs["hierarchical"] = 1
+        attrs["group_by"] = " + ".join(structure.group_by)
+        if structure.covariate is not None:
+            cov = cfg.model.covariate
+            attrs["covariate"] = f"{cov.column} from {cov.path}"
+            attrs["covariate_mean"] = float(np.mean(structure.covariate))
+            attrs["covariate_sd"] = float(np.std(structure.covariate))
+            idata.posterior.coords["covariate_value"] = ("respondent", structure.covariate)
     notes = []
     if inf.method != "nuts":
         notes.append(
@@ -291,10 +403,11 @@ def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bi
     params = _score_params(samples)
     idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
     k, n = jnp.asarray(arr.k_a, jnp.float32), jnp.asarray(arr.n, jnp.float32)
+    inputs = _inputs(arr)
 
     @jax.jit
     def per_chain(p):
-        return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias), mod.LINK)
+        return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
 
     return np.asarray(jax.lax.map(per_chain, params))
 
@@ -309,11 +422,13 @@ def _all_same_side(data: PreferenceData, rows) -> bool:
     return bool(c["n_b"].sum() == 0 or c["n_a"].sum() == 0)
 
 
-def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows) -> list[Exclusion]:
+def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows,
+                             structure: Structure | None = None) -> list[Exclusion]:
     """Add P("A") per held-out row and draw; returns the held-out rows left out."""
-    arr, excl = data.arrays(cfg.data.unparseable, rows=held_rows)
+    arr, excl = data.arrays(cfg.data.unparseable, rows=held_rows, **_grouping(structure or Structure()))
     post = idata.posterior
-    z = mod.latent_score(_score_params(post), jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias)
+    z = mod.latent_score(_score_params(post), jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias,
+                         **_inputs(arr))
     p = np.asarray(cdf(z, mod.LINK))
     heldout = arr.rows.astype(np.int64)
     idata.add_groups(
@@ -327,6 +442,7 @@ def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows) -> lis
                 "idx_b": ("heldout", arr.idx_b),
                 "k_a": ("heldout", arr.k_a),
                 "n": ("heldout", arr.n),
+                **({} if arr.respondent is None else {"respondent_idx": ("heldout", arr.respondent)}),
             },
             coords={"heldout": heldout},
         ),
@@ -348,7 +464,7 @@ def fit(
     Parameters
     ----------
     data : PreferenceData
-    model : {"thurstonian", "bradley_terry"}
+    model : {"thurstonian", "bradley_terry", "thurstonian_hierarchical"}
     order_bias : bool, optional
         Model a presentation-order bias (default: the config's, else off).
     unparseable : {"half", "exclude"}, optional

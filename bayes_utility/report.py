@@ -114,12 +114,14 @@ def predictive_calibration(idata, n_bins: int = 10, max_draws: int = 500, prob: 
     rng = np.random.default_rng(seed)
     flat = post.stack(sample=("chain", "draw"))
     take = np.sort(rng.choice(flat.sizes["sample"], size=min(max_draws, flat.sizes["sample"]), replace=False))
-    params = {k: np.moveaxis(np.asarray(flat[k].values), -1, 0)[take] for k in ("mu", "sigma", "u", "order_bias")
-              if k in flat}
+    from .inference import SCORE_PARAMS
+
+    params = {k: np.moveaxis(np.asarray(flat[k].values), -1, 0)[take] for k in SCORE_PARAMS if k in flat}
     import jax.numpy as jnp
 
+    inputs = {"respondent": jnp.asarray(const["respondent_idx"].values)} if "respondent_idx" in const else {}
     z = mod.latent_score(_score_params(params), jnp.asarray(const["idx_a"].values),
-                         jnp.asarray(const["idx_b"].values), bool(post.attrs.get("order_bias", 0)))
+                         jnp.asarray(const["idx_b"].values), bool(post.attrs.get("order_bias", 0)), **inputs)
     p = np.asarray(cdf(z, mod.LINK), dtype=float)  # draws x comparisons
     k = np.asarray(idata.observed_data["y"].values, dtype=float)
     n = np.asarray(const["n"].values, dtype=float)
@@ -203,6 +205,7 @@ class RunContent:
     hdi_prob: float
     images: list[Image] = field(default_factory=list)
     idata: object = None
+    respondents: pd.DataFrame | None = None  # hierarchical fits
 
 
 def collect(run_dir: str | Path) -> RunContent:
@@ -244,6 +247,11 @@ def collect(run_dir: str | Path) -> RunContent:
         content.images.append(Image(name, caption, png))
     content.images.append(_rank_figure(content.ranks))
     content.images.append(_calibration_figure(content.calibration, hdi_prob))
+    if (run_dir / "respondents.csv").exists():
+        content.respondents = pd.read_csv(run_dir / "respondents.csv")
+        if (run_dir / "agreement.png").exists():
+            content.images.append(Image("agreement.png", "Agreement between respondents' utility vectors.",
+                                        (run_dir / "agreement.png").read_bytes()))
     for img in content.images:
         (tmp / img.name).write_bytes(img.png)
     return content
@@ -347,6 +355,38 @@ def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFram
     return pd.DataFrame(rows)
 
 
+def _respondents_section(doc: _Doc, c: RunContent, assets: str, level: int):
+    prob = c.hdi_prob
+    t = c.respondents
+    doc.heading("Respondents", level)
+    doc.para(f"{len(t)} respondents share the population utilities above; each has its own deviations, "
+             "decisiveness (how sharply it separates outcomes, relative to a typical respondent: 1) and "
+             "presentation-order bias (probit scale; 0 is none, positive favours the option shown first). "
+             f"Intervals are {prob:.0%} highest-density intervals.")
+    held = (c.heldout or {}).get("by_respondent", {})
+    rows = []
+    for d in t.to_dict("records"):
+        row = {"respondent": d["respondent"]}
+        if "covariate" in d:
+            row["covariate"] = f"{d['covariate']:.4g}"
+        row["agreement with population (r)"] = fmt_interval(
+            d["corr_population_mean"], d["corr_population_lo"], d["corr_population_hi"])
+        row["decisiveness"] = fmt_interval(d["decisiveness_mean"], d["decisiveness_lo"], d["decisiveness_hi"])
+        if "order_bias_mean" in d:
+            row["order bias"] = fmt_interval(d["order_bias_mean"], d["order_bias_lo"], d["order_bias_hi"])
+        h = held.get(str(d["respondent"]))
+        if h is not None:
+            row["held-out accuracy"] = fmt_interval(h["accuracy"]["mean"], *h["accuracy"]["interval"])
+        rows.append(row)
+    doc.table(pd.DataFrame(rows))
+    img = next((i for i in c.images if i.name == "agreement.png"), None)
+    if img is not None:
+        doc.para("Convergence across respondents: the posterior correlation of every pair of utility vectors "
+                 "(and of each with the population), with its interval. agreement.csv in the run folder has "
+                 "Spearman rank correlations too.")
+        doc.image(img, assets)
+
+
 def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     prob = c.hdi_prob
     doc.heading("Can this fit be trusted?", level)
@@ -363,6 +403,9 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         if img.name.startswith("utilities"):
             doc.image(img, assets)
     doc.table(_utility_rows(c.summary, prob))
+
+    if c.respondents is not None:
+        _respondents_section(doc, c, assets, level)
 
     doc.heading("Ranks", level)
     r = c.ranks.head(15)

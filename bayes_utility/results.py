@@ -37,6 +37,7 @@ from .config import RunConfig, dump_config
 from .data import PreferenceData
 from .diagnostics import Verdict
 from .heldout import heldout_metrics, pair_level
+from .hierarchy import agreement, agreement_figure, is_hierarchical, respondent_table
 from .models import get_model
 from .plots import forest_plot
 
@@ -124,6 +125,15 @@ def heldout_summary(idata, data: PreferenceData, unparseable: str, hdi_prob: flo
     emp, pred = pair_level(data.counts, rows, pc["k_a"].values, pc["n"].values, draws)
     res = heldout_metrics(emp, pred, prob=hdi_prob)
     res["unparseable_policy"] = unparseable
+    if "respondent_idx" in pc and "respondent" in idata.posterior.coords:  # per respondent (hierarchical fits)
+        names = idata.posterior["respondent"].values.astype(str)
+        ridx = pc["respondent_idx"].values
+        res["by_respondent"] = {}
+        for r, name in enumerate(names):
+            m = ridx == r
+            if m.any():
+                e, p_ = pair_level(data.counts, rows[m], pc["k_a"].values[m], pc["n"].values[m], draws[:, m])
+                res["by_respondent"][str(name)] = heldout_metrics(e, p_, prob=hdi_prob)
     return res
 
 
@@ -149,6 +159,12 @@ def write_run(
     if len(scal):
         paths["summary_scalars"] = run_dir / "summary_scalars.csv"
         scal.to_csv(paths["summary_scalars"], index=False, float_format="%.6g")
+    if is_hierarchical(idata) and cfg.inference.method != "map":
+        paths["respondents"] = run_dir / "respondents.csv"
+        respondent_table(idata, cfg.output.hdi_prob).to_csv(paths["respondents"], index=False, float_format="%.6g")
+        paths["agreement"] = run_dir / "agreement.csv"
+        agreement(idata, cfg.output.hdi_prob).to_csv(paths["agreement"], index=False, float_format="%.6g")
+        paths["agreement_plot"] = agreement_figure(idata, cfg.output.hdi_prob, run_dir / "agreement.png")
     paths["diagnostics"] = run_dir / "diagnostics.json"
     paths["diagnostics"].write_text(json.dumps(verdict.to_dict(), indent=2))
     paths["verdict"] = run_dir / "verdict.txt"

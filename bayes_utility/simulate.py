@@ -170,3 +170,65 @@ def random_truth(
     mu = rng.normal(0.0, utility_sd, n_outcomes)
     sigma = np.exp(rng.normal(0.0, log_noise_sd, n_outcomes)) if link == "probit" else None
     return SimulationTruth(mu=mu, sigma=sigma, order_bias=order_bias, link=link)
+
+
+@dataclass(frozen=True)
+class HierarchicalTruth:
+    """Known parameters of simulated respondents sharing population utilities
+    (the hierarchical Thurstonian model's generative process)."""
+
+    mu: np.ndarray  # population utilities (noise units)
+    deviations: np.ndarray  # (respondents, outcomes), added to mu before scaling
+    decisiveness: np.ndarray  # (respondents,)
+    sigma: np.ndarray  # per-outcome noise
+    order_bias: np.ndarray  # (respondents,)
+    respondents: tuple[str, ...]
+
+    @property
+    def mu_resp(self) -> np.ndarray:
+        return self.decisiveness[:, None] * (self.mu[None, :] + self.deviations)
+
+    def respondent(self, r: int) -> SimulationTruth:
+        """Respondent ``r`` as a flat Thurstonian truth."""
+        return SimulationTruth(mu=self.mu_resp[r], sigma=self.sigma, order_bias=float(self.order_bias[r]),
+                               link="probit")
+
+    def correlation_with_population(self) -> np.ndarray:
+        return np.array([np.corrcoef(m, self.mu)[0, 1] for m in self.mu_resp])
+
+
+def simulate_respondents(
+    truth: HierarchicalTruth,
+    rng: np.random.Generator,
+    *,
+    n_pairs: int | None = None,
+    k_per_order: int = 5,
+    unparseable_rate: float = 0.0,
+    outcome_ids: list[str] | None = None,
+    outcome_texts: list[str] | None = None,
+    categories: list[str | None] | None = None,
+) -> PreferenceData:
+    """Every respondent answers the same pair design, both orders, ``k_per_order`` times."""
+    n = len(truth.mu)
+    n_pairs = paper_pair_count(n) if n_pairs is None else n_pairs
+    pairs = pair_design(n, n_pairs, rng)
+    ids = outcome_ids or [f"o{i}" for i in range(n)]
+    ids_arr = np.asarray(ids, dtype=object)
+    frames = []
+    for r, name in enumerate(truth.respondents):
+        sim = simulate_counts(truth.respondent(r), pairs, k_per_order, rng, unparseable_rate)
+        frames.append(pd.DataFrame({
+            "respondent": name,
+            "outcome_a": ids_arr[sim["idx_a"].to_numpy()],
+            "outcome_b": ids_arr[sim["idx_b"].to_numpy()],
+            "n_a": sim["n_a"], "n_b": sim["n_b"], "n_unparseable": sim["n_unparseable"],
+            "prompt_template": DEFAULT_TEMPLATE,
+        }))
+    outcomes = pd.DataFrame({
+        "id": ids,
+        "text": outcome_texts or [f"Outcome {i}" for i in range(n)],
+        "category": categories or [None] * n,
+        "attributes": [None] * n,
+    })
+    return PreferenceData.from_tables(outcomes, counts=pd.concat(frames, ignore_index=True),
+                                      source="simulated:respondents")

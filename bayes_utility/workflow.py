@@ -31,11 +31,6 @@ def load_data_for(cfg: RunConfig) -> PreferenceData:
     data = load_dataset(cfg.data.path, outcomes=cfg.data.outcomes)
     if cfg.data.respondent or cfg.data.prompt_template:
         data = data.select(cfg.data.respondent, cfg.data.prompt_template)
-    elif len(data.respondents) > 1:
-        raise ValueError(
-            f"{data.source}: answers of {len(data.respondents)} respondents {data.respondents}; "
-            "these flat models fit one respondent: set data.respondent"
-        )
     return data
 
 

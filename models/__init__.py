@@ -10,6 +10,10 @@ Every module defines
 ``latent_score(params, idx_a, idx_b, order_bias=False)``
     the link-scale score of "A" for each row, from a dict of parameter values
     (used inside the model and for predictions, so the two never disagree).
+Hierarchical models also take ``respondent`` (a per-comparison input, listed in
+``INPUTS``) and structural keywords (``n_respondents``, ``category``/``n_categories``,
+``covariate``), and name the sites ``latent_score`` reads in ``SCORE_SITES``.
+
 ``LINK``, ``PRIORS`` (default prior hyper-parameters), ``DIMS`` (site -> dims),
 ``REPORTED`` (the sites summarised per outcome), ``CALIBRATED`` (the sites whose
 calibration simulation-based calibration checks; :mod:`bayes_utility.calibration`
@@ -22,7 +26,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODEL_NAMES = ("thurstonian", "bradley_terry")
+MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical")
 
 __all__ = ["MODEL_NAMES", "get_model"]
 

@@ -47,7 +47,7 @@ ML_PARAMS = {"u": "zero_sum"}  # free parameters of the ML estimate (bayes_utili
 SCALE_NOTE = "utility: zero mean, unit sd across outcomes per draw; u: logit units"
 
 
-def latent_score(params, idx_a, idx_b, order_bias: bool = False):
+def latent_score(params, idx_a, idx_b, order_bias: bool = False, respondent=None):
     """Logit score of answering "A" for rows (a shown first, b second)."""
     u = params["u"]
     z = u[..., idx_a] - u[..., idx_b]

@@ -85,8 +85,9 @@ SCALE_NOTE = (
 )
 
 
-def latent_score(params, idx_a, idx_b, order_bias: bool = False):
-    """Probit score of answering "A" for rows (a shown first, b second)."""
+def latent_score(params, idx_a, idx_b, order_bias: bool = False, respondent=None):
+    """Probit score of answering "A" for rows (a shown first, b second); one respondent
+    (``respondent`` is accepted for a uniform interface and ignored)."""
     # one gather per side of the stacked (mu, sigma^2): half the gathers (and the
     # scatter-adds of their gradients) of gathering each vector on its own
     stacked = jnp.stack([params["mu"], jnp.square(params["sigma"])], axis=-1)

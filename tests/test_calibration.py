@@ -97,9 +97,9 @@ def test_calibrate_cli(tmp_path, capsys):
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("model", ["thurstonian", "bradley_terry"])
+@pytest.mark.parametrize("model", ["thurstonian", "bradley_terry", "hierarchical"])
 def test_sbc_passes_at_ci_size(model, tmp_path):
-    """100 replications of the CI recipe (8 outcomes, both orders, order bias, lost answers)."""
+    """The CI recipes (both orders, order bias, lost answers; 3 respondents for the hierarchical model)."""
     cfg = load_calibration_config(f"{CONFIGS}/sbc_{model}.yaml")
     res = run_calibration(cfg, out=tmp_path, progress=False)
     assert len(res.ranks) == cfg.sbc.replications

@@ -1,0 +1,130 @@
+"""Benchmark the hierarchical Thurstonian model: NUTS at scale, and SVI against NUTS.
+
+Simulates R respondents x N outcomes answering the paper's design (ceil(2 N log2 N)
+pairs, both orders, K answers each), fits NUTS and prints wall time, minimum bulk ESS,
+ESS per second and peak memory; then fits SVI (low-rank multivariate normal guide) to
+the same data and reports its calibration against NUTS: per parameter, the SVI mean's
+error in NUTS posterior sds, the ratio of SVI to NUTS sds, and the share of NUTS means
+inside SVI's 90% intervals.
+
+The paper-scale run (20 respondents x 510 outcomes) is
+
+    python benchmarks/bench_hierarchical.py --respondents 20 --outcomes 510
+
+and runs unchanged on a GPU (JAX picks it up; install jax[cuda12]); chains in parallel
+over several devices with --chain-method parallel. Without --svi-only, NUTS runs first.
+A memory estimate for other sizes: --estimate 100 2000.
+"""
+from __future__ import annotations
+
+import argparse
+import resource
+import time
+
+import numpy as np
+
+
+def estimate(respondents: int, outcomes: int, chains: int, draws: int, k_orders: int = 2) -> dict:
+    """Rough memory needs (bytes, float32) of a hierarchical NUTS fit."""
+    from bayes_utility.simulate import paper_pair_count
+
+    rows = respondents * paper_pair_count(outcomes) * k_orders
+    params = respondents * outcomes + 2 * outcomes + 6 * respondents + 8
+    stored_per_draw = 3 * respondents * outcomes + 4 * outcomes  # deviation_raw, mu_resp, respondent_utility, ...
+    return {
+        "rows": rows,
+        "parameters": params,
+        "data_and_gradient_bytes": rows * 4 * 16,  # inputs + per-row intermediates of one gradient
+        "posterior_bytes": chains * draws * stored_per_draw * 4,
+        "loglik_bytes": chains * draws * rows * 4,  # the pointwise log-likelihood group (for LOO)
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--respondents", type=int, default=5)
+    ap.add_argument("--outcomes", type=int, default=60)
+    ap.add_argument("--k", type=int, default=5, help="answers per pair and order")
+    ap.add_argument("--chains", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=500)
+    ap.add_argument("--draws", type=int, default=500)
+    ap.add_argument("--chain-method", default="parallel")
+    ap.add_argument("--svi-steps", type=int, default=20000)
+    ap.add_argument("--svi-only", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--estimate", type=int, nargs=2, metavar=("RESPONDENTS", "OUTCOMES"))
+    args = ap.parse_args()
+    if args.chain_method == "parallel":
+        import numpyro
+
+        numpyro.set_host_device_count(args.chains)
+    import arviz as az
+    import jax
+
+    from bayes_utility.config import RunConfig
+    from bayes_utility.inference import fit_run
+    from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
+
+    if args.estimate:
+        r, o = args.estimate
+        est = estimate(r, o, args.chains, args.draws)
+        print(f"estimate for {r} respondents x {o} outcomes, {args.chains} chains x {args.draws} draws:")
+        for k, v in est.items():
+            print(f"  {k}: {v / 2**30:.2f} GiB" if k.endswith("bytes") else f"  {k}: {v:,}")
+        return
+    rng = np.random.default_rng(args.seed)
+    r, o = args.respondents, args.outcomes
+    mu = rng.normal(0, 1.5, o)
+    dev = rng.normal(0, 0.4, (r, o))
+    truth = HierarchicalTruth(mu=mu - mu.mean(), deviations=dev - dev.mean(1, keepdims=True),
+                              decisiveness=np.exp(rng.normal(0, 0.3, r)), sigma=np.exp(rng.normal(0, 0.2, o)),
+                              order_bias=rng.normal(0.2, 0.2, r), respondents=tuple(f"r{i}" for i in range(r)))
+    data = simulate_respondents(truth, rng, k_per_order=args.k)
+    print(f"{data}; JAX devices: {jax.devices()}")
+    base = {"name": "bench", "data": {"path": "simulated", "unparseable": "exclude"},
+            "model": {"name": "thurstonian_hierarchical", "order_bias": True}, "heldout": {"fraction": 0.0}}
+    nuts_post = None
+    if not args.svi_only:
+        cfg = RunConfig.model_validate({**base, "inference": {
+            "chains": args.chains, "warmup": args.warmup, "draws": args.draws, "target_accept": 0.9,
+            "chain_method": args.chain_method, "progress_bar": True, "seed": args.seed}})
+        t0 = time.perf_counter()
+        out = fit_run(data, cfg)
+        wall = time.perf_counter() - t0
+        idata = out.idata
+        ess = az.ess(idata, method="bulk")
+        free = [v for v in ("mu_raw", "deviation_raw", "log_sigma_raw", "utility_spread", "deviation_spread",
+                            "order_bias_raw", "log_decisiveness_raw") if v in ess]
+        min_ess = min(float(ess[v].min()) for v in free)
+        rhat = az.rhat(idata)
+        max_rhat = max(float(rhat[v].max()) for v in free)
+        div = int(idata.sample_stats["diverging"].sum())
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+        print(f"NUTS: {args.chains} chains x ({args.warmup} + {args.draws}), {out.timing['mcmc_s']:.1f} s sampling "
+              f"(incl. compilation), {wall:.1f} s in all; min bulk ESS {min_ess:.0f} "
+              f"-> {min_ess / out.timing['mcmc_s']:.2f} ESS/s; max R-hat {max_rhat:.3f}; {div} divergences; "
+              f"peak RSS {peak:.2f} GiB")
+        nuts_post = idata.posterior
+    cfg = RunConfig.model_validate({**base, "inference": {
+        "method": "svi", "svi_guide": "lowrank", "svi_steps": args.svi_steps, "svi_learning_rate": 0.01,
+        "svi_draws": 2000, "progress_bar": True, "seed": args.seed}})
+    t0 = time.perf_counter()
+    svi = fit_run(data, cfg).idata.posterior
+    print(f"SVI (low-rank MVN guide, {args.svi_steps} steps): {time.perf_counter() - t0:.1f} s")
+    if nuts_post is None:
+        return
+    for site in ("utility", "respondent_utility", "order_bias", "decisiveness"):
+        a = nuts_post[site].stack(s=("chain", "draw")).values.reshape(-1, nuts_post.sizes["chain"]
+                                                                      * nuts_post.sizes["draw"])
+        b = svi[site].stack(s=("chain", "draw")).values.reshape(a.shape[0], -1)
+        z = (b.mean(1) - a.mean(1)) / a.std(1)
+        ratio = b.std(1) / a.std(1)
+        lo, hi = np.quantile(b, [0.05, 0.95], axis=1)
+        inside = np.mean((a.mean(1) >= lo) & (a.mean(1) <= hi))
+        print(f"  {site:20s} mean error {np.median(np.abs(z)):.2f} NUTS sd (median |z|, max {np.abs(z).max():.2f}); "
+              f"sd ratio SVI/NUTS median {np.median(ratio):.2f} [{ratio.min():.2f}, {ratio.max():.2f}]; "
+              f"NUTS mean in SVI 90% interval {inside:.0%}")
+
+
+if __name__ == "__main__":
+    main()
