@@ -56,13 +56,15 @@ def cmd_fit(args) -> int:
         cfg = cfg.with_overrides(**over)
     if cfg.inference.method == "nuts":
         _setup_devices(cfg.inference.chains)
-    from .results import format_heldout, format_scalars, format_summary
+    from .results import format_heldout, format_respondents, format_scalars, format_summary
     from .workflow import run_fit
 
     res = run_fit(cfg, out=args.out)
     print()
     print(format_summary(res.summary, top=args.top))
     print("\n" + format_scalars(res.run_dir))
+    if format_respondents(res.run_dir):
+        print("\n" + format_respondents(res.run_dir))
     if res.heldout:
         print("\n" + format_heldout(res.heldout, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
@@ -73,11 +75,13 @@ def cmd_fit(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from .results import format_heldout, format_scalars, format_summary, load_run
+    from .results import format_heldout, format_respondents, format_scalars, format_summary, load_run
 
     idata, summ, diag, held = load_run(args.run)
     print(format_summary(summ, top=args.top))
     print("\n" + format_scalars(args.run))
+    if format_respondents(args.run):
+        print("\n" + format_respondents(args.run))
     if held:
         print("\n" + format_heldout(held, point_only=idata.posterior.attrs.get("inference_method") == "map"))
     verdict = Path(args.run) / "verdict.txt"

@@ -25,6 +25,10 @@ class NotComparable(ValueError):
 def check_same_observations(named: dict) -> None:
     """Raise :class:`NotComparable` unless every InferenceData has the same observations."""
     names = list(named)
+    missing = [n for n in names if "log_likelihood" not in named[n].groups()]
+    if missing:
+        raise NotComparable(f"{', '.join(missing)}: no pointwise log-likelihood stored (fitted with "
+                            "output.log_likelihood: false); refit with it to compare")
     first = named[names[0]]
     for name in names[1:]:
         other = named[name]

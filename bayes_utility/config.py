@@ -147,6 +147,9 @@ class OutputConfig(_Frozen):
     run_name: str | None = None
     hdi_prob: float = Field(0.94, gt=0.0, lt=1.0)
     report: bool = Field(True, description="write report.html and report.md into the run folder")
+    log_likelihood: bool = Field(
+        True, description="store the pointwise log-likelihood (draws x comparisons; LOO and compare need it): "
+                          "false for fits too large to keep it in memory")
 
 
 class RunConfig(_Frozen):

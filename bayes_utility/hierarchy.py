@@ -127,24 +127,29 @@ def agreement_figure(idata, prob: float = 0.94, path=None, max_draws: int = 2000
     names = list(corr["row"].values)
     mean = corr.values.mean(axis=0)
     m = len(names)
+    off = mean[~np.eye(m, dtype=bool)]
+    vmin = max(-1.0, np.floor(off.min() * 10) / 10) if m > 1 else 0.0  # contrast where the values are
+    shown = np.where(np.eye(m, dtype=bool), np.nan, mean)
     size = max(4.0, 0.9 * m + 2.0)
-    fig, ax = plt.subplots(figsize=(size + 1.2, size))
-    im = ax.imshow(mean, vmin=-1, vmax=1, cmap="RdBu_r")
+    fig, ax = plt.subplots(figsize=(size + 2.2, size + 0.8), layout="constrained")
+    cmap = plt.get_cmap("viridis").copy()
+    cmap.set_bad("#dddddd")
+    im = ax.imshow(shown, vmin=vmin, vmax=1.0, cmap=cmap)
     for i in range(m):
         for j in range(m):
             if i == j:
                 continue
             lo, hi = _interval(corr.values[:, i, j], prob)
+            light = (mean[i, j] - vmin) / (1.0 - vmin + 1e-12) > 0.6
             ax.text(j, i, f"{mean[i, j]:.2f}\n[{lo:.2f}, {hi:.2f}]", ha="center", va="center",
-                    fontsize=max(5, 9 - m // 4), color="white" if abs(mean[i, j]) > 0.6 else "black")
+                    fontsize=max(5, 9 - m // 4), color="black" if light else "white")
     labels = [n if len(n) <= 28 else n[:26] + "…" for n in names]
     ax.set_xticks(range(m), labels, rotation=45, ha="right")
     ax.set_yticks(range(m), labels)
-    ax.set_title(f"Correlation of utility vectors (posterior mean, {prob:.0%} interval)")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Pearson r (= cosine, zero-sum utilities)")
-    fig.tight_layout()
+    ax.set_title(f"Agreement of utility vectors: posterior mean [{prob:.0%} HDI]")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="Pearson r (= cosine similarity: utilities are zero-sum)")
     if path is not None:
-        fig.savefig(path, dpi=110)
+        fig.savefig(path, dpi=110, bbox_inches="tight")
         plt.close(fig)
         return path
     return fig

@@ -332,11 +332,11 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         samples = {k: np.asarray(v)[None] for k, v in flat.items()}
         sample_stats = None
     t_post = time.perf_counter()
-    ll = pointwise_log_likelihood(mod, samples, arr, cfg.model.order_bias)
+    ll = pointwise_log_likelihood(mod, samples, arr, cfg.model.order_bias) if cfg.output.log_likelihood else None
     idata = az.from_dict(
         posterior=samples,
         sample_stats=sample_stats,
-        log_likelihood={"y": ll},
+        log_likelihood=None if ll is None else {"y": ll},
         observed_data={"y": np.asarray(arr.k_a)},
         constant_data=constant,
         coords=coords,

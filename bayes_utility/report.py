@@ -33,8 +33,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .results import TOP_K, rank_table
+
 ASSETS = "report_assets"
-TOP_K = 5
 
 
 # ------------------------------------------------------------------ number formatting
@@ -73,24 +74,6 @@ def _png(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110)
     return buf.getvalue()
-
-
-def rank_table(idata, var: str = "utility", prob: float = 0.94, top_k: int = TOP_K) -> pd.DataFrame:
-    """Posterior of each outcome's rank (1 = highest utility): median, interval, P(top k)."""
-    u = idata.posterior[var].stack(sample=("chain", "draw")).transpose("sample", "outcome").to_numpy()
-    order = np.argsort(-u, axis=1)
-    ranks = np.empty_like(order)
-    rows = np.arange(u.shape[0])[:, None]
-    ranks[rows, order] = np.arange(1, u.shape[1] + 1)[None, :]
-    lo, med, hi = np.quantile(ranks, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
-    post = idata.posterior
-    out = pd.DataFrame({
-        "outcome_id": post["outcome"].values.astype(str),
-        "text": post["outcome_text"].values.astype(str) if "outcome_text" in post.coords else "",
-        "rank_median": med, "rank_lo": lo, "rank_hi": hi,
-        f"p_top{top_k}": (ranks <= top_k).mean(axis=0),
-    })
-    return out.sort_values(["rank_median", f"p_top{top_k}"], ascending=[True, False]).reset_index(drop=True)
 
 
 def predictive_calibration(idata, n_bins: int = 10, max_draws: int = 500, prob: float = 0.94,

@@ -81,6 +81,46 @@ def new_run_dir(cfg: RunConfig, out: str | Path | None = None) -> Path:
     return run
 
 
+TOP_K = 5
+
+
+def _ranks_of(u: np.ndarray) -> np.ndarray:
+    """Ranks (1 = highest) of the last axis of ``u`` (draws x outcomes)."""
+    order = np.argsort(-u, axis=-1)
+    ranks = np.empty_like(order)
+    np.put_along_axis(ranks, order, np.arange(1, u.shape[-1] + 1)[None, :], axis=-1)
+    return ranks
+
+
+def rank_table(idata, var: str = "utility", prob: float = 0.94, top_k: int = TOP_K,
+               respondent: str | None = None) -> pd.DataFrame:
+    """Posterior of each outcome's rank (1 = highest utility): median, equal-tailed
+    interval, P(top k). ``respondent``: that respondent's ranks (``respondent_utility``)."""
+    post = idata.posterior
+    da = post[var] if respondent is None else post["respondent_utility"].sel(respondent=respondent)
+    u = da.stack(sample=("chain", "draw")).transpose("sample", "outcome").to_numpy()
+    ranks = _ranks_of(u)
+    lo, med, hi = np.quantile(ranks, [(1 - prob) / 2, 0.5, (1 + prob) / 2], axis=0)
+    out = pd.DataFrame({
+        "outcome_id": post["outcome"].values.astype(str),
+        "text": post["outcome_text"].values.astype(str) if "outcome_text" in post.coords else "",
+        "rank_median": med, "rank_lo": lo, "rank_hi": hi,
+        f"p_top{top_k}": (ranks <= top_k).mean(axis=0),
+    })
+    return out.sort_values(["rank_median", f"p_top{top_k}"], ascending=[True, False]).reset_index(drop=True)
+
+
+def all_rank_tables(idata, prob: float = 0.94) -> pd.DataFrame:
+    """The population's rank table, and each respondent's for hierarchical fits
+    (column ``respondent``: ``population`` or the respondent)."""
+    frames = [rank_table(idata, prob=prob).assign(respondent="population")]
+    if is_hierarchical(idata):
+        frames += [rank_table(idata, prob=prob, respondent=r).assign(respondent=str(r))
+                   for r in idata.posterior["respondent"].values]
+    table = pd.concat(frames, ignore_index=True)
+    return table[["respondent"] + [c for c in table.columns if c != "respondent"]]
+
+
 def summary_table(idata, hdi_prob: float = 0.94) -> pd.DataFrame:
     """Per-outcome summary of the model's reported quantities, with outcome texts."""
     model = get_model(idata.posterior.attrs.get("model", "thurstonian"))
@@ -155,6 +195,9 @@ def write_run(
     summ.to_csv(paths["summary"], index=False, float_format="%.6g")
     paths["forest_plot"] = forest_plot(summ, run_dir / "utilities.png",
                                        title=f"{cfg.name}: {cfg.model.name} ({cfg.inference.method.upper()})")
+    if cfg.inference.method != "map":
+        paths["ranks"] = run_dir / "ranks.csv"
+        all_rank_tables(idata, cfg.output.hdi_prob).to_csv(paths["ranks"], index=False, float_format="%.6g")
     scal = scalar_summary(idata, cfg.output.hdi_prob)
     if len(scal):
         paths["summary_scalars"] = run_dir / "summary_scalars.csv"
@@ -263,7 +306,32 @@ SCALAR_NOTES = {
     "utility_spread": "sd of utilities in noise units (near 0: no preference signal)",
     "log_noise_spread": "spread of log noise scales across outcomes",
     "order_bias": "presentation-order bias toward option A (link scale; 0 = none)",
+    "order_bias_mean": "respondents' mean order bias toward option A (probit scale)",
+    "order_bias_spread": "sd of order biases across respondents",
+    "deviation_spread": "typical sd of a respondent's deviations from the population utilities",
+    "deviation_spread_sd": "how much that sd differs between respondents (log scale)",
+    "decisiveness_spread": "sd of log decisiveness across respondents",
+    "deviation_slope": "change of log deviation sd per sd of the covariate (< 0: agree more)",
+    "decisiveness_slope": "change of log decisiveness per sd of the covariate (> 0: more decisive)",
+    "category_spread": "sd of category means (noise units)",
 }
+
+
+def format_respondents(run_dir: str | Path) -> str:
+    """Per-respondent table of a hierarchical run (respondents.csv), with intervals."""
+    path = Path(run_dir) / "respondents.csv"
+    if not path.exists():
+        return ""
+    t = pd.read_csv(path)
+    cols = [("corr_population", "r with population"), ("decisiveness", "decisiveness"),
+            ("order_bias", "order bias")]
+    cols = [(k, label) for k, label in cols if f"{k}_mean" in t]
+    width = max(12, int(t["respondent"].astype(str).str.len().max()))
+    lines = [f"  {'respondent':{width}s} " + " ".join(f"{label:>24s}" for _, label in cols)]
+    for d in t.to_dict("records"):
+        cells = [f"{d[k + '_mean']:.3g} [{d[k + '_lo']:.3g}, {d[k + '_hi']:.3g}]" for k, _ in cols]
+        lines.append(f"  {str(d['respondent']):{width}s} " + " ".join(f"{c:>24s}" for c in cells))
+    return "respondents (posterior mean [HDI]; agreement matrix in agreement.csv / agreement.png):\n" + "\n".join(lines)
 
 
 def format_scalars(run_dir: str | Path) -> str:
@@ -277,5 +345,5 @@ def format_scalars(run_dir: str | Path) -> str:
     for d in s.to_dict("records"):
         ci = f" [{d[hdi[0]]:.3g}, {d[hdi[1]]:.3g}]" if len(hdi) == 2 else ""
         note = SCALAR_NOTES.get(d["parameter"], "")
-        lines.append(f"  {d['parameter']:17s} {d['mean']:.3g}{ci}  {note}")
+        lines.append(f"  {d['parameter']:19s} {d['mean']:.3g}{ci}  {note}")
     return "scalar parameters (posterior mean [HDI]):\n" + "\n".join(lines)

@@ -188,3 +188,18 @@ def test_loo_prefers_partial_pooling_and_order_bias_where_the_truth_has_them():
         table = compare_idata({a: idata[a], b: idata[b]})
         assert table.index[0] == a, table
         assert table.loc[b, "elpd_diff"] > 2 * table.loc[b, "dse"], table
+
+
+def test_without_stored_log_likelihood_compare_says_why():
+    """output.log_likelihood: false (fits too large for draws x rows in memory): no LOO group,
+    and compare refuses with the reason instead of failing inside ArviZ."""
+    from bayes_utility.compare import NotComparable, compare_idata
+
+    rng = np.random.default_rng(3)
+    data = simulate_respondents(truth_of(rng, 5, [1.0, 1.0], [0.2, 0.2], [0.0, 0.0]), rng, n_pairs=10)
+    small = {"chains": 1, "warmup": 50, "draws": 50, "progress_bar": False}
+    a = fit_run(data, hier_cfg(inference=small, output={"log_likelihood": False})).idata
+    b = fit_run(data, hier_cfg(inference=small)).idata
+    assert "log_likelihood" not in a.groups() and "log_likelihood" in b.groups()
+    with pytest.raises(NotComparable, match="output.log_likelihood"):
+        compare_idata({"a": a, "b": b})
