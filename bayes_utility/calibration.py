@@ -86,8 +86,10 @@ class Replicator:
         from .inference import _model_fn
 
         self.cfg = cfg
-        n = cfg.design.n_outcomes
+        n = cfg.design.n_items()
         structure = cfg.design.structure() if cfg.model.hierarchical else {}
+        if cfg.design.lotteries:
+            structure = cfg.design.lottery_structure()
         self.mod, self.fit_fn = _model_fn(cfg.model, n, structure=structure)
         _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors, structure=structure)
         self.sampler = None  # compiled on the first replication (needs example data)
@@ -100,7 +102,7 @@ class Replicator:
         from .simulate import pair_design
 
         d = self.cfg.design
-        pairs = pair_design(d.n_outcomes, self.n_pairs, rng)
+        pairs = pair_design(d.n_items(), self.n_pairs, rng)
         if d.both_orders:
             idx_a = np.concatenate([pairs[:, 0], pairs[:, 1]])
             idx_b = np.concatenate([pairs[:, 1], pairs[:, 0]])

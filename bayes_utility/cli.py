@@ -8,6 +8,8 @@ Subcommands
     report RUN [RUN ...] [--out DIR]
     elicit CONFIG [--dry-run] [--out DIR]
     compare RUN RUN [...] [--ic loo|waic] [--out DIR]
+    transitivity RUN [--max-triads N] [--seed N]
+    coherence RUN [--max-triads N] [--seed N]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -40,6 +42,23 @@ def _setup_devices(chains: int) -> None:
         numpyro.set_host_device_count(max(chains, 1))
 
 
+def cmd_transitivity(args) -> int:
+    from .coherence import format_transitivity, run_transitivity
+
+    res = run_transitivity(args.run, max_triads=args.max_triads, seed=args.seed)  # errors: exit 2 in main
+    print(format_transitivity(res))
+    print(f"\nwritten: {Path(args.run) / 'transitivity.json'}, {Path(args.run) / 'transitivity.png'}")
+    return 0
+
+
+def cmd_coherence(args) -> int:
+    from .coherence import coherence_summary, format_coherence
+
+    print(format_coherence(coherence_summary(args.run, max_triads=args.max_triads, seed=args.seed)))
+    print(f"\nwritten: {Path(args.run) / 'coherence.json'}")
+    return 0
+
+
 def cmd_fit(args) -> int:
     from .config import load_config
 
@@ -56,15 +75,15 @@ def cmd_fit(args) -> int:
         cfg = cfg.with_overrides(**over)
     if cfg.inference.method == "nuts":
         _setup_devices(cfg.inference.chains)
-    from .results import format_heldout, format_respondents, format_scalars, format_summary
+    from .results import format_analyses, format_heldout, format_scalars, format_summary
     from .workflow import run_fit
 
     res = run_fit(cfg, out=args.out)
     print()
     print(format_summary(res.summary, top=args.top))
     print("\n" + format_scalars(res.run_dir))
-    if format_respondents(res.run_dir):
-        print("\n" + format_respondents(res.run_dir))
+    if format_analyses(res.run_dir):
+        print("\n" + format_analyses(res.run_dir))
     if res.heldout:
         print("\n" + format_heldout(res.heldout, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
@@ -75,13 +94,13 @@ def cmd_fit(args) -> int:
 
 
 def cmd_summary(args) -> int:
-    from .results import format_heldout, format_respondents, format_scalars, format_summary, load_run
+    from .results import format_analyses, format_heldout, format_scalars, format_summary, load_run
 
     idata, summ, diag, held = load_run(args.run)
     print(format_summary(summ, top=args.top))
     print("\n" + format_scalars(args.run))
-    if format_respondents(args.run):
-        print("\n" + format_respondents(args.run))
+    if format_analyses(args.run):
+        print("\n" + format_analyses(args.run))
     if held:
         print("\n" + format_heldout(held, point_only=idata.posterior.attrs.get("inference_method") == "map"))
     verdict = Path(args.run) / "verdict.txt"
@@ -233,6 +252,20 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--ic", choices=["loo", "waic"], default="loo")
     m.add_argument("--out", help="folder for comparison.csv and the report (default: the first run folder)")
     m.set_defaults(func=cmd_compare)
+
+    t = sub.add_parser("transitivity", help="cycle probability in triads: empirical, under the fit, and a "
+                                            "magnitude-only responder; writes transitivity.json/.png")
+    t.add_argument("run", help="a run folder")
+    t.add_argument("--max-triads", type=int, default=5000, help="a random subset when there are more")
+    t.add_argument("--seed", type=int, default=0)
+    t.set_defaults(func=cmd_transitivity)
+
+    h = sub.add_parser("coherence", help="coherence summary of a run (held-out fit, cycles, expected utility), "
+                                         "each with its interval; writes coherence.json")
+    h.add_argument("run", help="a run folder")
+    h.add_argument("--max-triads", type=int, default=5000)
+    h.add_argument("--seed", type=int, default=0)
+    h.set_defaults(func=cmd_coherence)
 
     r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
     r.add_argument("runs", nargs="+", metavar="RUN")

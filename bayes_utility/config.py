@@ -8,7 +8,7 @@ A recipe looks like::
       path: bayes_utility/datasets/llama2_7b_sim   # folder, table, or reference JSON
       unparseable: half                             # half | exclude
     model:
-      name: thurstonian                             # thurstonian | bradley_terry | thurstonian_hierarchical
+      name: thurstonian                             # thurstonian | bradley_terry | thurstonian_hierarchical | expected_utility
       order_bias: false
       centered: true                                # false: non-centred (weak signal)
       priors: {}                                    # override prior hyper-parameters
@@ -73,7 +73,7 @@ class CovariateConfig(_Frozen):
 
 
 class ModelConfig(_Frozen):
-    name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical"] = "thurstonian"
+    name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility"] = "thurstonian"
     order_bias: bool = False
     centered: bool = Field(True, description="centred utilities; false for data with little preference signal")
     priors: dict[str, float] = Field(default_factory=dict)
@@ -176,6 +176,26 @@ class DesignConfig(_Frozen):
     respondents: int = Field(1, ge=1, description="respondents (hierarchical models)")
     categories: int = Field(0, ge=0, description="outcome categories, assigned in turn (hierarchical models)")
     covariate: bool = Field(False, description="a respondent covariate, evenly spaced and standardised")
+    # the expected-utility model: lotteries over the n_outcomes base outcomes, asked alongside them
+    lotteries: int = Field(0, ge=0, description="lotteries of 2-3 base outcomes (expected_utility model)")
+    lottery_seed: int = Field(0, description="seed of the (fixed) lottery definitions")
+
+    def n_items(self) -> int:
+        """Base outcomes plus lotteries: the items pairs are drawn from."""
+        return self.n_outcomes + self.lotteries
+
+    def lottery_structure(self) -> dict:
+        """Random lotteries (2 or 3 distinct base outcomes, Dirichlet(1) probabilities), fixed by lottery_seed."""
+        import numpy as np
+
+        rng = np.random.default_rng(self.lottery_seed)
+        w = np.zeros((self.lotteries, self.n_outcomes))
+        for r in range(self.lotteries):
+            k = int(rng.integers(2, 4))
+            w[r, rng.choice(self.n_outcomes, size=min(k, self.n_outcomes), replace=False)] = rng.dirichlet(
+                np.ones(min(k, self.n_outcomes)))
+        return {"base_index": np.arange(self.n_outcomes),
+                "lottery_index": self.n_outcomes + np.arange(self.lotteries), "lottery_weights": w}
 
     def structure(self) -> dict:
         """The hierarchical model's structural keywords for this design."""
@@ -193,13 +213,14 @@ class DesignConfig(_Frozen):
     def n_pairs(self) -> int:
         from .simulate import paper_pair_count
 
-        full = self.n_outcomes * (self.n_outcomes - 1) // 2
+        n = self.n_items()
+        full = n * (n - 1) // 2
         if self.pairs == "all":
             return full
         if self.pairs == "paper":
-            return paper_pair_count(self.n_outcomes)
-        if not self.n_outcomes - 1 <= self.pairs <= full:
-            raise ValueError(f"design.pairs must be between {self.n_outcomes - 1} and {full}")
+            return paper_pair_count(n)
+        if not n - 1 <= self.pairs <= full:
+            raise ValueError(f"design.pairs must be between {n - 1} and {full}")
         return self.pairs
 
 
@@ -263,6 +284,8 @@ class CalibrationConfig(_Frozen):
                              "(simulated), not model.categories / model.covariate")
         if d.covariate and d.respondents < 2:
             raise ValueError("design.covariate needs at least two respondents")
+        if (d.lotteries > 0) != (self.model.name == "expected_utility"):
+            raise ValueError("the expected_utility model needs design.lotteries > 0, and only it takes lotteries")
         if d.categories == 1 or d.categories > d.n_outcomes:
             raise ValueError("design.categories must be 0 (none) or between 2 and n_outcomes")
         total = self.inference.chains * self.inference.draws

@@ -294,7 +294,11 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
             "with model.name: thurstonian_hierarchical (or as one: model.pool_respondents: true)"
         )
     structure = Structure.of(cfg.model, data)
-    mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structure.kwargs)
+    structural, extra_coords = dict(structure.kwargs), {}
+    if hasattr(get_model(cfg.model.name), "data_structure"):  # e.g. which outcomes are lotteries
+        more, extra_coords = get_model(cfg.model.name).data_structure(data)
+        structural.update(more)
+    mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structural)
     timing: dict[str, float] = {}
     rng = np.random.default_rng(cfg.heldout.seed)
     train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs, rng)
@@ -316,6 +320,7 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         "outcome_a": ids[arr.idx_a], "outcome_b": ids[arr.idx_b], "n": np.asarray(arr.n),
         "idx_a": np.asarray(arr.idx_a), "idx_b": np.asarray(arr.idx_b), "first_row": arr.rows.astype(np.int64),
     }
+    coords.update(extra_coords)
     if arr.respondent is not None:
         constant["respondent_idx"] = np.asarray(arr.respondent)
         coords["respondent"] = list(structure.respondents)
@@ -342,6 +347,10 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         coords=coords,
         dims=dims,
     )
+    if "lottery_weights" in structural:  # which lottery is which mix of base outcomes (EU metrics need it)
+        idata.constant_data["lottery_weights"] = xr.DataArray(
+            np.asarray(structural["lottery_weights"]), dims=("lottery", "base_outcome"),
+            coords={"lottery": extra_coords["lottery"], "base_outcome": extra_coords["base_outcome"]})
     timing["to_inferencedata_s"] = time.perf_counter() - t_post
     timing["total_s"] = time.perf_counter() - t_start
     if len(held_rows):

@@ -36,6 +36,7 @@ import pandas as pd
 from .config import RunConfig, dump_config
 from .data import PreferenceData
 from .diagnostics import Verdict
+from .coherence import expected_utility_metrics
 from .heldout import heldout_metrics, pair_level
 from .hierarchy import agreement, agreement_figure, is_hierarchical, respondent_table
 from .models import get_model
@@ -198,6 +199,10 @@ def write_run(
     if cfg.inference.method != "map":
         paths["ranks"] = run_dir / "ranks.csv"
         all_rank_tables(idata, cfg.output.hdi_prob).to_csv(paths["ranks"], index=False, float_format="%.6g")
+    if "constant_data" in idata.groups() and "lottery_weights" in idata.constant_data:
+        paths["expected_utility"] = run_dir / "expected_utility.json"
+        paths["expected_utility"].write_text(json.dumps(expected_utility_metrics(idata, cfg.output.hdi_prob),
+                                                        indent=2))
     scal = scalar_summary(idata, cfg.output.hdi_prob)
     if len(scal):
         paths["summary_scalars"] = run_dir / "summary_scalars.csv"
@@ -315,6 +320,19 @@ SCALAR_NOTES = {
     "decisiveness_slope": "change of log decisiveness per sd of the covariate (> 0: more decisive)",
     "category_spread": "sd of category means (noise units)",
 }
+
+
+def format_analyses(run_dir: str | Path) -> str:
+    """The analyses a run folder holds (respondents, expected utility, transitivity), formatted."""
+    from .coherence import format_expected_utility, format_transitivity
+
+    run_dir = Path(run_dir)
+    parts = [format_respondents(run_dir)]
+    if (run_dir / "expected_utility.json").exists():
+        parts.append(format_expected_utility(json.loads((run_dir / "expected_utility.json").read_text())))
+    if (run_dir / "transitivity.json").exists():
+        parts.append(format_transitivity(json.loads((run_dir / "transitivity.json").read_text())))
+    return "\n\n".join(p for p in parts if p)
 
 
 def format_respondents(run_dir: str | Path) -> str:

@@ -232,3 +232,14 @@ def simulate_respondents(
     })
     return PreferenceData.from_tables(outcomes, counts=pd.concat(frames, ignore_index=True),
                                       source="simulated:respondents")
+
+
+def lottery_truth(mu_base: np.ndarray, weights: np.ndarray, eu_violation: float, rng: np.random.Generator,
+                  log_noise_sd: float = 0.2, order_bias: float = 0.0) -> SimulationTruth:
+    """Items = base outcomes then lotteries (rows of ``weights`` over base outcomes): a
+    lottery's utility is its expected utility plus N(0, ``eu_violation``) (the
+    expected-utility model's generative process)."""
+    mu_lot = weights @ mu_base + eu_violation * rng.normal(size=len(weights))
+    mu = np.concatenate([mu_base, mu_lot])
+    return SimulationTruth(mu=mu, sigma=np.exp(rng.normal(0.0, log_noise_sd, len(mu))), order_bias=order_bias,
+                           link="probit")

@@ -40,6 +40,35 @@ def estimate(respondents: int, outcomes: int, chains: int, draws: int, k_orders:
     }
 
 
+def time_gradient(data, seed: int) -> None:
+    """Median time of one gradient of the log density (compiled), with order bias."""
+    import jax
+    import jax.numpy as jnp
+    from numpyro.infer.util import initialize_model
+
+    from bayes_utility.config import ModelConfig
+    from bayes_utility.inference import Structure, _inputs, _model_args, _model_fn
+
+    mcfg = ModelConfig(name="thurstonian_hierarchical", order_bias=True)
+    structure = Structure.of(mcfg, data)
+    _, fn = _model_fn(mcfg, data.n_outcomes, structure=structure.kwargs)
+    arr, _ = data.arrays("exclude", group_by=structure.group_by, respondents=structure.respondents)
+    kwargs = {"k_a": jnp.asarray(arr.k_a, jnp.float32), **_inputs(arr)}
+    info = initialize_model(jax.random.PRNGKey(seed), fn, model_args=_model_args(arr), model_kwargs=kwargs)
+    grad = jax.jit(jax.grad(info.potential_fn))
+    z = info.param_info.z
+    jax.block_until_ready(grad(z))
+    times = []
+    for _ in range(20):
+        t0 = time.perf_counter()
+        jax.block_until_ready(grad(z))
+        times.append(time.perf_counter() - t0)
+    n_par = sum(int(np.size(v)) for v in jax.tree.leaves(z))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"gradient: {len(arr.n):,} rows, {n_par:,} unconstrained parameters: median {np.median(times) * 1e3:.1f} ms "
+          f"per gradient; peak RSS {peak:.2f} GiB")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--respondents", type=int, default=5)
@@ -53,6 +82,9 @@ def main() -> None:
     ap.add_argument("--svi-only", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--estimate", type=int, nargs=2, metavar=("RESPONDENTS", "OUTCOMES"))
+    ap.add_argument("--gradient-only", action="store_true",
+                    help="time one log-density gradient (median of 20) at this size: NUTS costs about "
+                         "(leapfrog steps per draw) x this per iteration")
     args = ap.parse_args()
     if args.chain_method == "parallel":
         import numpyro
@@ -81,6 +113,9 @@ def main() -> None:
                               order_bias=rng.normal(0.2, 0.2, r), respondents=tuple(f"r{i}" for i in range(r)))
     data = simulate_respondents(truth, rng, k_per_order=args.k)
     print(f"{data}; JAX devices: {jax.devices()}")
+    if args.gradient_only:
+        time_gradient(data, args.seed)
+        return
     base = {"name": "bench", "data": {"path": "simulated", "unparseable": "exclude"},
             "model": {"name": "thurstonian_hierarchical", "order_bias": True}, "heldout": {"fraction": 0.0}}
     nuts_post = None

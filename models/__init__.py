@@ -14,6 +14,9 @@ Hierarchical models also take ``respondent`` (a per-comparison input, listed in
 ``INPUTS``) and structural keywords (``n_respondents``, ``category``/``n_categories``,
 ``covariate``), and name the sites ``latent_score`` reads in ``SCORE_SITES``.
 
+A model that needs more from the data than the comparisons (e.g. which outcomes are
+lotteries) defines ``data_structure(data) -> (keywords, coords)``.
+
 ``LINK``, ``PRIORS`` (default prior hyper-parameters), ``DIMS`` (site -> dims),
 ``REPORTED`` (the sites summarised per outcome), ``CALIBRATED`` (the sites whose
 calibration simulation-based calibration checks; :mod:`bayes_utility.calibration`
@@ -26,7 +29,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical")
+MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility")
 
 __all__ = ["MODEL_NAMES", "get_model"]
 

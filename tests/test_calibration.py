@@ -97,7 +97,7 @@ def test_calibrate_cli(tmp_path, capsys):
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("model", ["thurstonian", "bradley_terry", "hierarchical"])
+@pytest.mark.parametrize("model", ["thurstonian", "bradley_terry", "hierarchical", "expected_utility"])
 def test_sbc_passes_at_ci_size(model, tmp_path):
     """The CI recipes (both orders, order bias, lost answers; 3 respondents for the hierarchical model)."""
     cfg = load_calibration_config(f"{CONFIGS}/sbc_{model}.yaml")

@@ -7,6 +7,9 @@
 ``qwen25_vl_7b_sim``  the same design from Qwen2.5-VL-7B-Instruct's profile
 ``smollm2_135m_real`` real answers of SmolLM2-135M-Instruct (16 outcomes, both
                       orders, K=4): almost always "A", whatever the content
+``lotteries_sim``     20 of the paper's outcomes and 20 lotteries over them,
+                      one simulated respondent with a mild EU violation: the
+                      expected-utility example
 ``respondents_sim``   six simulated respondents sharing population utilities
                       (30 outcomes), differing with capability: the hierarchical
                       example, with the paper's capability scores
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-NAMES = ("llama2_7b_sim", "qwen25_vl_7b_sim", "smollm2_135m_real", "respondents_sim")
+NAMES = ("llama2_7b_sim", "qwen25_vl_7b_sim", "smollm2_135m_real", "respondents_sim", "lotteries_sim")
 
 
 def path(name: str) -> Path:
