@@ -189,6 +189,7 @@ class RunContent:
     images: list[Image] = field(default_factory=list)
     idata: object = None
     respondents: pd.DataFrame | None = None  # hierarchical fits
+    analyses: dict = field(default_factory=dict)  # expected_utility.json, transitivity.json when present
 
 
 def collect(run_dir: str | Path) -> RunContent:
@@ -230,6 +231,12 @@ def collect(run_dir: str | Path) -> RunContent:
         content.images.append(Image(name, caption, png))
     content.images.append(_rank_figure(content.ranks))
     content.images.append(_calibration_figure(content.calibration, hdi_prob))
+    for name in ("expected_utility", "transitivity"):
+        if (run_dir / f"{name}.json").exists():
+            content.analyses[name] = json.loads((run_dir / f"{name}.json").read_text())
+    if (run_dir / "transitivity.png").exists():
+        content.images.append(Image("transitivity.png", "Cycle probability in triads.",
+                                    (run_dir / "transitivity.png").read_bytes()))
     if (run_dir / "respondents.csv").exists():
         content.respondents = pd.read_csv(run_dir / "respondents.csv")
         if (run_dir / "agreement.png").exists():
@@ -370,6 +377,38 @@ def _respondents_section(doc: _Doc, c: RunContent, assets: str, level: int):
         doc.image(img, assets)
 
 
+def _coherence_section(doc: _Doc, c: RunContent, assets: str, level: int):
+    doc.heading("Coherence", level)
+    eu = c.analyses.get("expected_utility")
+    if eu:
+        doc.para(f"Expected utility over {eu['n_lotteries']} lotteries of {eu['n_base_outcomes']} outcomes: each "
+                 "lottery's utility against its expected utility under the fitted outcome utilities, per posterior "
+                 f"draw ({eu['eu_violation_std']['interval_prob']:.0%} intervals). An EU-violation scale near 0 "
+                 "means lotteries are valued at their expected utility.")
+        rows = [("EU-violation scale (standardised utility units)", "eu_violation_std"),
+                ("Pearson r, U(lottery) vs EU(lottery)", "pearson_r_utility_vs_expected_utility"),
+                ("mean |U − EU| (standardised)", "mae_standardised"),
+                ("share of lottery pairs ordered as their expected utilities", "share_of_lottery_pairs_ordered_as_eu")]
+        doc.table(pd.DataFrame([{"metric": label, "posterior mean [interval]": fmt_interval(
+            eu[k]["mean"], *eu[k]["interval"])} for label, k in rows]))
+    tr = c.analyses.get("transitivity")
+    if tr:
+        cp, mc = tr["cycle_probability"], tr["majority_cycle_share"]
+        doc.para(f"Transitivity over {tr['n_triads']} triads whose three pairs were asked: the probability that "
+                 "one answer per pair forms a cycle, from the answers (bootstrap interval) and under the fitted "
+                 "model (posterior predictive), beside a responder that only compares the numbers in the texts.")
+        rows = []
+        for label, r in (("P(cycle)", cp), ("share of triads with a majority cycle", mc)):
+            rows.append({"metric": label,
+                         "empirical": fmt_interval(r["empirical"]["mean"], *r["empirical"]["interval"]),
+                         "model": fmt_interval(r["model"]["mean"], *r["model"]["interval"]) if "model" in r else "",
+                         "magnitude-only responder": f"{r['magnitude_only_null']:.3f}"})
+        doc.table(pd.DataFrame(rows))
+        img = next((i for i in c.images if i.name == "transitivity.png"), None)
+        if img is not None:
+            doc.image(img, assets)
+
+
 def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     prob = c.hdi_prob
     doc.heading("Can this fit be trusted?", level)
@@ -423,6 +462,9 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         ]))
     else:
         doc.para("No pairs were held out (heldout.fraction: 0), so there is no out-of-sample accuracy.", "note")
+
+    if c.analyses:
+        _coherence_section(doc, c, assets, level)
 
     if c.scalars is not None and len(c.scalars):
         doc.heading("Model parameters", level)
