@@ -15,7 +15,6 @@ Subcommands
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys

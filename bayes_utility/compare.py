@@ -65,5 +65,5 @@ def format_comparison(table: pd.DataFrame, ic: str = "loo") -> str:
         if "pareto_k_gt_0.7" in table:
             line += f"  {int(r['pareto_k_gt_0.7'])}"
         rows.append(line)
-    rows.append(f"(higher elpd is better; a difference within about 2 standard errors is not a clear preference)")
+    rows.append("(higher elpd is better; a difference within about 2 standard errors is not a clear preference)")
     return "\n".join(rows)

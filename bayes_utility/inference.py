@@ -26,9 +26,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import numpyro
+import pandas as pd
 import xarray as xr
 from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, init_to_median, init_to_uniform
-from numpyro.infer.util import log_likelihood as numpyro_log_likelihood
 
 from .config import InferenceConfig, ModelConfig, RunConfig
 from .data import ComparisonArrays, Exclusion, PreferenceData
@@ -56,7 +56,8 @@ class FitOutput:
 
 def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None, structure: dict | None = None):
     """The model module and its model function with the config's settings bound
-    (``structure``: a hierarchical model's sizes, categories and covariate)."""
+    (``structure``: what the model is told about the data besides the comparisons, e.g.
+    a hierarchical model's sizes and covariate, or which outcomes are lotteries)."""
     mod = get_model(model_cfg.name)
     fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias,
                  centered=model_cfg.centered, **{**model_cfg.priors, **(priors or {})}, **(structure or {}))
@@ -71,7 +72,7 @@ def _inputs(arr: ComparisonArrays) -> dict:
     return {k: jnp.asarray(v) for k, v in arr.inputs().items()}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Structure:
     """What a hierarchical model is told about the data besides the comparisons."""
 
@@ -79,6 +80,7 @@ class Structure:
     categories: tuple[str, ...] = ()
     covariate: np.ndarray | None = None  # raw values, one per respondent
     group_by: tuple[str, ...] = ()
+    category_index: np.ndarray | None = None  # each outcome's category
 
     @property
     def kwargs(self) -> dict:
@@ -97,8 +99,6 @@ class Structure:
         x = np.asarray(self.covariate, float)
         sd = x.std()
         return (x - x.mean()) / sd if sd > 0 else x - x.mean()
-
-    category_index: np.ndarray | None = None
 
     @classmethod
     def of(cls, model_cfg: ModelConfig, data: PreferenceData) -> "Structure":
@@ -127,8 +127,6 @@ def read_covariate(cov, respondents, group_by=("respondent",)) -> np.ndarray:
     With ``group_by`` respondent and template, a respondent "LLM | template" takes the
     value of the LLM. Missing respondents and non-numeric values are errors that name them.
     """
-    import pandas as pd
-
     table = pd.read_csv(cov.path)
     for col in (cov.respondent_column, cov.column):
         if col not in table.columns:

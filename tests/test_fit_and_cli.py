@@ -6,7 +6,6 @@ import sys
 import arviz as az
 import numpy as np
 import pandas as pd
-import pytest
 
 import bayes_utility as bu
 from bayes_utility.config import RunConfig

@@ -9,7 +9,7 @@ import pytest
 
 from bayes_utility.cli import main
 from bayes_utility.config import RunConfig
-from bayes_utility.report import decimals_for, fmt_interval, predictive_calibration, rank_table, write_report
+from bayes_utility.report import decimals_for, fmt_interval, predictive_calibration, rank_table
 from bayes_utility.results import load_run
 from bayes_utility.workflow import run_fit
 
