@@ -44,6 +44,17 @@ def stratified(outcomes: pd.DataFrame, n: int, rng: np.random.Generator) -> np.n
     return np.sort(np.array(picks))
 
 
+def paper_subset(src: Path, n: int, rng: np.random.Generator,
+                 profile: str = "llama-2-7b-chat.json") -> tuple[pd.DataFrame, np.ndarray]:
+    """A stratified subset of ``n`` of the paper's outcomes and the profile's utility means
+    on it, standardised to spread 1.5 noise units (the other bundled datasets' scale)."""
+    allo = outcomes_from_json(json.loads((src / "options_hierarchical.json").read_text()))
+    pick = stratified(allo, n, rng)
+    prof = json.loads((src / "fitted_utilities" / profile).read_text())["utilities"]
+    mean = np.array([prof[str(i)]["mean"] for i in range(len(allo))])[pick]
+    return allo.iloc[pick].reset_index(drop=True), 1.5 * (mean - mean.mean()) / mean.std()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--outcomes", type=int, default=100)

@@ -12,14 +12,13 @@ The paper's design over all 40 items, both orders, K answers. Truth beside the d
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import PreferenceData, outcomes_from_json
+from bayes_utility.data import PreferenceData
 from bayes_utility.optionsets import lotteries
 from bayes_utility.simulate import lottery_truth, pair_design, paper_pair_count, simulate_counts
 
@@ -29,7 +28,7 @@ EU_VIOLATION = 0.3
 
 
 def main() -> None:
-    from make_default_data import stratified
+    from make_default_data import paper_subset
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--outcomes", type=int, default=20)
@@ -39,13 +38,8 @@ def main() -> None:
     ap.add_argument("--src", default=str(SRC))
     args = ap.parse_args()
     src = Path(args.src)
-    allo = outcomes_from_json(json.loads((src / "options_hierarchical.json").read_text()))
     rng = np.random.default_rng(args.seed)
-    pick = stratified(allo, args.outcomes, rng)
-    prof = json.loads((src / "fitted_utilities" / "llama-2-7b-chat.json").read_text())["utilities"]
-    mean = np.array([prof[str(i)]["mean"] for i in range(len(allo))])[pick]
-    mu_base = 1.5 * (mean - mean.mean()) / mean.std()
-    base = allo.iloc[pick].reset_index(drop=True)
+    base, mu_base = paper_subset(src, args.outcomes, rng)
     lots = lotteries(base, args.lotteries, rng)
     pos = {o: i for i, o in enumerate(base["id"].astype(str))}
     w = np.zeros((len(lots), len(base)))

@@ -14,14 +14,12 @@ the capability scores (MIT, with the paper's LICENSE) for the covariate.
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import outcomes_from_json
 from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,7 +30,7 @@ ORDER_BIAS = (0.8, 0.5, 0.3, 0.2, 0.1, 0.0)
 
 
 def main() -> None:
-    from make_default_data import stratified  # same outcome subset rule as the other bundled data
+    from make_default_data import paper_subset  # the same outcome subset rule as the other bundled data
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--outcomes", type=int, default=30)
@@ -41,21 +39,16 @@ def main() -> None:
     ap.add_argument("--src", default=str(SRC))
     args = ap.parse_args()
     src = Path(args.src)
-    allo = outcomes_from_json(json.loads((src / "options_hierarchical.json").read_text()))
     rng = np.random.default_rng(args.seed)
-    pick = stratified(allo, args.outcomes, rng)
-    prof = json.loads((src / "fitted_utilities" / "llama-2-7b-chat.json").read_text())["utilities"]
-    mean = np.array([prof[str(i)]["mean"] for i in range(len(allo))])[pick]
-    mu = 1.5 * (mean - mean.mean()) / mean.std()  # population utilities: spread 1.5 noise units
+    sub, mu = paper_subset(src, args.outcomes, rng)  # population utilities: spread 1.5 noise units
     scores = pd.read_csv(src / "capability_scores.csv")
     mmlu = scores.set_index("Model Name").loc[list(RESPONDENTS), "MMLU"].to_numpy(float)
     x = (mmlu - mmlu.mean()) / mmlu.std()
-    n = len(pick)
+    n = len(sub)
     dev = rng.normal(0.0, 1.0, (len(RESPONDENTS), n)) * (0.5 * np.exp(-0.5 * x))[:, None]
     truth = HierarchicalTruth(
         mu=mu, deviations=dev - dev.mean(axis=1, keepdims=True), decisiveness=np.exp(0.4 * x),
         sigma=np.exp(rng.normal(0.0, 0.2, n)), order_bias=np.array(ORDER_BIAS), respondents=RESPONDENTS)
-    sub = allo.iloc[pick].reset_index(drop=True)
     data = simulate_respondents(truth, rng, k_per_order=args.k, unparseable_rate=0.01,
                                 outcome_ids=sub["id"].tolist(), outcome_texts=sub["text"].tolist(),
                                 categories=sub["category"].tolist())
