@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--chain-method", default="parallel")
     ap.add_argument("--svi-steps", type=int, default=20000)
     ap.add_argument("--svi-only", action="store_true")
+    ap.add_argument("--no-svi", action="store_true", help="NUTS figures only")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--estimate", type=int, nargs=2, metavar=("RESPONDENTS", "OUTCOMES"))
     ap.add_argument("--gradient-only", action="store_true",
@@ -140,6 +141,8 @@ def main() -> None:
               f"-> {min_ess / out.timing['mcmc_s']:.2f} ESS/s; max R-hat {max_rhat:.3f}; {div} divergences; "
               f"peak RSS {peak:.2f} GiB")
         nuts_post = idata.posterior
+    if args.no_svi:
+        return
     cfg = RunConfig.model_validate({**base, "inference": {
         "method": "svi", "svi_guide": "lowrank", "svi_steps": args.svi_steps, "svi_learning_rate": 0.01,
         "svi_draws": 2000, "progress_bar": True, "seed": args.seed}})
