@@ -68,12 +68,10 @@ class Triads:
 
 
 def pair_table(data, unparseable: str = "exclude", group_by=("respondent",)) -> pd.DataFrame:
-    """Answers per unordered pair and respondent, both orders (and templates) pooled."""
-    arr, _ = data.arrays(unparseable, group_by=list(group_by))
-    lo, hi = np.minimum(arr.idx_a, arr.idx_b), np.maximum(arr.idx_a, arr.idx_b)
-    k_lo = np.where(arr.idx_a == lo, arr.k_a, arr.n - arr.k_a)
-    df = pd.DataFrame({"respondent": arr.respondent, "lo": lo, "hi": hi, "k_lo": k_lo, "n": arr.n})
-    out = df.groupby(["respondent", "lo", "hi"], as_index=False)[["k_lo", "n"]].sum()
+    """Answers per unordered pair and respondent, both orders (and templates) pooled: the
+    data's own pooled arrays (``lo`` < ``hi``, ``k_lo`` answers for ``lo``) as a table."""
+    arr, _ = data.arrays(unparseable, pool_orders=True, group_by=list(group_by))
+    out = pd.DataFrame({"respondent": arr.respondent, "lo": arr.idx_a, "hi": arr.idx_b, "k_lo": arr.k_a, "n": arr.n})
     out.attrs["respondents"] = arr.respondents
     return out
 
