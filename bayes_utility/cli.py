@@ -10,6 +10,8 @@ Subcommands
     compare RUN RUN [...] [--ic loo|waic] [--out DIR]
     transitivity RUN [--max-triads N] [--seed N]
     coherence RUN [--max-triads N] [--seed N]
+    maximization RUN|CONFIG [--answers FILE] [--seed N]
+    instrumental RUN|CONFIG [--processes FILE] [--control FILE|builtin|none] [--seed N]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -55,6 +57,45 @@ def cmd_coherence(args) -> int:
 
     print(format_coherence(coherence_summary(args.run, max_triads=args.max_triads, seed=args.seed)))
     print(f"\nwritten: {Path(args.run) / 'coherence.json'}")
+    return 0
+
+
+def _run_or_fit(path: str, out: str | None = None) -> Path:
+    """A run folder as it is, or a config (YAML) fitted first (its run folder)."""
+    p = Path(path)
+    if p.is_dir():
+        return p
+    if p.suffix.lower() not in (".yaml", ".yml"):
+        raise FileNotFoundError(f"{path}: neither a run folder nor a config (.yaml)")
+    from .config import load_config
+
+    cfg = load_config(p)
+    if cfg.inference.method == "nuts":
+        _setup_devices(cfg.inference.chains)
+    from .workflow import run_fit
+
+    res = run_fit(cfg, out=out)
+    print((res.run_dir / "verdict.txt").read_text().rstrip())
+    print(f"run folder: {res.run_dir}\n")
+    return res.run_dir
+
+
+def cmd_maximization(args) -> int:
+    from .maximization import format_maximization, run_maximization
+
+    run_dir = _run_or_fit(args.run, args.out)
+    print(format_maximization(run_maximization(run_dir, args.answers, seed=args.seed)))
+    print(f"\nwritten: {run_dir / 'maximization.json'}, maximization_questions.csv, maximization.png")
+    return 0
+
+
+def cmd_instrumental(args) -> int:
+    from .instrumental import format_instrumental, run_instrumental
+
+    run_dir = _run_or_fit(args.run, args.out)
+    control = None if args.control == "none" else args.control
+    print(format_instrumental(run_instrumental(run_dir, args.processes, control, seed=args.seed)))
+    print(f"\nwritten: {run_dir / 'instrumental.json'}, instrumental_states.csv, instrumental.png")
     return 0
 
 
@@ -265,6 +306,27 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--max-triads", type=int, default=5000)
     h.add_argument("--seed", type=int, default=0)
     h.set_defaults(func=cmd_coherence)
+
+    u = sub.add_parser("maximization", help="share of free-form answers that are the argmax of the fitted "
+                                            "utilities (per draw); fits first when given a config")
+    u.add_argument("run", help="a run folder, or a config to fit first")
+    u.add_argument("--answers", help="free-form answers (columns question, answer); default: the dataset's "
+                                     "free_form.csv")
+    u.add_argument("--out", help="parent folder of the run folder when fitting")
+    u.add_argument("--seed", type=int, default=0)
+    u.set_defaults(func=cmd_maximization)
+
+    iv = sub.add_parser("instrumental", help="Bellman error of Markov-process start states under the fit (per "
+                                             "draw), against a permutation null and a control; fits first when "
+                                             "given a config")
+    iv.add_argument("run", help="a run folder, or a config to fit first")
+    iv.add_argument("--processes", help="Markov processes JSON giving the transitions (default: the outcomes' "
+                                        "attributes)")
+    iv.add_argument("--control", default="builtin", help="processes JSON to score as a control; 'builtin': the "
+                                                         "paper's implausible transitions when they fit; 'none'")
+    iv.add_argument("--out", help="parent folder of the run folder when fitting")
+    iv.add_argument("--seed", type=int, default=0)
+    iv.set_defaults(func=cmd_instrumental)
 
     r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
     r.add_argument("runs", nargs="+", metavar="RUN")

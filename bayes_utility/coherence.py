@@ -286,9 +286,8 @@ def format_transitivity(res: dict) -> str:
     return "\n".join(lines)
 
 
-def run_transitivity(run_dir, max_triads: int | None = 5000, seed: int = 0) -> dict:
-    """Transitivity of a run folder's data and fit; writes transitivity.json and .png there."""
-    import json
+def _load_run_context(run_dir):
+    """A run folder's posterior, its config and the data it was fitted to."""
     from pathlib import Path
 
     from .config import load_config
@@ -298,7 +297,16 @@ def run_transitivity(run_dir, max_triads: int | None = 5000, seed: int = 0) -> d
     run_dir = Path(run_dir)
     idata, _, _, _ = load_run(run_dir)
     cfg = load_config(run_dir / "config.yaml")
-    data = load_data_for(cfg)
+    return idata, cfg, load_data_for(cfg)
+
+
+def run_transitivity(run_dir, max_triads: int | None = 5000, seed: int = 0) -> dict:
+    """Transitivity of a run folder's data and fit; writes transitivity.json and .png there."""
+    import json
+    from pathlib import Path
+
+    run_dir = Path(run_dir)
+    idata, cfg, data = _load_run_context(run_dir)
     res = transitivity(data, idata, unparseable=cfg.data.unparseable, max_triads=max_triads,
                        prob=cfg.output.hdi_prob, seed=seed)
     draws, triads = res.pop("draws"), res.pop("triads")
@@ -356,7 +364,8 @@ def coherence_summary(run_dir, max_triads: int | None = 5000, seed: int = 0) -> 
     """Every coherence figure a run folder supports, each with its interval, written to
     ``coherence.json``: held-out accuracy and log-loss, cycle probability and
     majority-cycle share (where the data have triads), the expected-utility metrics
-    (expected-utility fits). What a run cannot give is listed with the reason."""
+    (expected-utility fits), the maximisation share and the instrumental-values score
+    (where those analyses were run). What a run cannot give is listed with the reason."""
     import json
     from pathlib import Path
 
@@ -381,6 +390,13 @@ def coherence_summary(run_dir, max_triads: int | None = 5000, seed: int = 0) -> 
         out["expected_utility"] = json.loads(eu_path.read_text())
     else:
         out["missing"]["expected_utility"] = "not an expected-utility fit (model.name: expected_utility)"
+    for name, why in (("maximization", "no free-form answers analysed (bayes-utility maximization RUN --answers F)"),
+                      ("instrumental", "no Markov-process histories analysed (bayes-utility instrumental RUN)")):
+        path = run_dir / f"{name}.json"
+        if path.exists():
+            out[name] = json.loads(path.read_text())
+        else:
+            out["missing"][name] = why
     (run_dir / "coherence.json").write_text(json.dumps(out, indent=2))
     return out
 
@@ -402,6 +418,13 @@ def format_coherence(res: dict) -> str:
         e = res["expected_utility"]
         lines.append(f"  EU-violation scale (standardised) {iv(e['eu_violation_std'])}")
         lines.append(f"  Pearson r, U(L) vs EU(L)          {iv(e['pearson_r_utility_vs_expected_utility'])}")
+    if "maximization" in res:
+        m = res["maximization"]
+        lines.append(f"  free-form answer = utility argmax {iv(m['share'])} of {m['n_questions']} questions; "
+                     f"maximisation rate {iv(m['maximisation_rate'])}")
+    if "instrumental" in res:
+        i = res["instrumental"]
+        lines.append(f"  mean |Bellman error| (instrumental) {iv(i['bellman_mae'])} over {i['n_start_states']} states")
     for k, why in res["missing"].items():
         lines.append(f"  ({k}: {why})")
     return "\n".join(lines)

@@ -8,7 +8,7 @@ A recipe looks like::
       path: bayes_utility/datasets/llama2_7b_sim   # folder, table, or reference JSON
       unparseable: half                             # half | exclude
     model:
-      name: thurstonian                             # thurstonian | bradley_terry | thurstonian_hierarchical | expected_utility
+      name: thurstonian                             # thurstonian | bradley_terry | thurstonian_hierarchical | expected_utility | instrumental_values
       order_bias: false
       centered: true                                # false: non-centred (weak signal)
       priors: {}                                    # override prior hyper-parameters
@@ -73,7 +73,8 @@ class CovariateConfig(_Frozen):
 
 
 class ModelConfig(_Frozen):
-    name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility"] = "thurstonian"
+    name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility",
+                  "instrumental_values"] = "thurstonian"
     order_bias: bool = False
     centered: bool = Field(True, description="centred utilities; false for data with little preference signal")
     priors: dict[str, float] = Field(default_factory=dict)
@@ -284,8 +285,9 @@ class CalibrationConfig(_Frozen):
                              "(simulated), not model.categories / model.covariate")
         if d.covariate and d.respondents < 2:
             raise ValueError("design.covariate needs at least two respondents")
-        if (d.lotteries > 0) != (self.model.name == "expected_utility"):
-            raise ValueError("the expected_utility model needs design.lotteries > 0, and only it takes lotteries")
+        if (d.lotteries > 0) != (self.model.name in ("expected_utility", "instrumental_values")):
+            raise ValueError("the expected_utility and instrumental_values models need design.lotteries > 0 "
+                             "(start states are lotteries over their successors), and only they take lotteries")
         if d.categories == 1 or d.categories > d.n_outcomes:
             raise ValueError("design.categories must be 0 (none) or between 2 and n_outcomes")
         total = self.inference.chains * self.inference.draws

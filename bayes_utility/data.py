@@ -574,6 +574,8 @@ class PreferenceData:
         graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
         n_comp, labels = connected_components(graph, directed=False)
         comps = [[self.outcome_ids[i] for i in np.flatnonzero(labels == c)] for c in range(n_comp)]
+        if n_comp > 1 and self._components_are_questions(labels):
+            return comps  # free-form questions' candidates: compared within a question by design
         if n_comp > 1:
             comps.sort(key=len, reverse=True)
             desc = "; ".join(
@@ -589,6 +591,16 @@ class PreferenceData:
                 stacklevel=2,
             )
         return comps
+
+    def _components_are_questions(self, labels: np.ndarray) -> bool:
+        """True when every outcome names its ``question`` (attributes) and the components
+        are exactly the questions (see :func:`bayes_utility.optionsets.maximization_options`)."""
+        attrs = self.outcomes["attributes"] if "attributes" in self.outcomes else []
+        qs = [a.get("question") if isinstance(a, dict) else None for a in attrs]
+        if len(qs) != len(labels) or any(q is None for q in qs):
+            return False
+        pairs = set(zip(qs, labels.tolist()))
+        return len(pairs) == len(set(qs)) == len(set(labels.tolist()))
 
     def to_counts(self) -> pd.DataFrame:
         return self.counts.copy()

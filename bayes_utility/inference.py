@@ -346,9 +346,10 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         dims=dims,
     )
     if "lottery_weights" in structural:  # which lottery is which mix of base outcomes (EU metrics need it)
+        rows, cols = getattr(mod, "WEIGHT_DIMS", ("lottery", "base_outcome"))
         idata.constant_data["lottery_weights"] = xr.DataArray(
-            np.asarray(structural["lottery_weights"]), dims=("lottery", "base_outcome"),
-            coords={"lottery": extra_coords["lottery"], "base_outcome": extra_coords["base_outcome"]})
+            np.asarray(structural["lottery_weights"]), dims=(rows, cols),
+            coords={rows: extra_coords[rows], cols: extra_coords[cols]})
     timing["to_inferencedata_s"] = time.perf_counter() - t_post
     timing["total_s"] = time.perf_counter() - t_start
     if len(held_rows):

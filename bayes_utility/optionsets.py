@@ -105,3 +105,108 @@ def random_regular_pairs(n_outcomes: int, degree: int, rng: np.random.Generator,
             continue
         return np.array(sorted(zip(a.tolist(), b.tolist())), dtype=np.int64)
     raise RuntimeError(f"no simple {degree}-regular graph found in {tries} tries; lower the degree")
+
+
+# ------------------------------------------------------------------ the paper's option sets
+def maximization_options(questions: list[dict], max_answers: int | None = None,
+                         max_questions: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Candidate answers of free-form questions (``utility_maximization_questions.json``:
+    ``question``, ``pair_prompt``, ``possible_answers``) as outcomes, one block per
+    question (``category`` and ``attributes['question']`` name it), and a questions table
+    (``question``, ``text``, ``pair_prompt``, ``n_answers``). Utilities are compared
+    within a question only; the first ``max_answers`` candidates of the first
+    ``max_questions`` questions when given."""
+    rows, qrows = [], []
+    for qi, q in enumerate(questions[:max_questions]):
+        for key in ("question", "possible_answers"):
+            if key not in q:
+                raise ValueError(f"question {qi}: no {key!r}")
+        answers = [str(a) for a in q["possible_answers"][:max_answers]]
+        if len(set(answers)) < len(answers):
+            raise ValueError(f"question {qi}: repeated candidate answers")
+        if len(answers) < 2:
+            raise ValueError(f"question {qi}: needs at least two candidate answers")
+        qid = f"q{qi:02d}"
+        qrows.append({"question": qid, "text": q["question"], "pair_prompt": q.get("pair_prompt", q["question"]),
+                      "n_answers": len(answers)})
+        rows += [{"id": f"{qid}_a{j:02d}", "text": a, "category": qid, "attributes": {"question": qid, "question_text": q["question"], "answer": a}}
+                 for j, a in enumerate(answers)]
+    return _table(rows), pd.DataFrame(qrows)
+
+
+def block_pairs(blocks, rng: np.random.Generator, per_block=None) -> np.ndarray:
+    """Unordered pairs of outcome indices within blocks (``blocks``: a label per outcome):
+    all pairs of a block, or ``per_block(n)`` random ones (connected: a cycle first)."""
+    from .simulate import pair_design
+
+    labels = np.asarray(blocks)
+    out = []
+    for b in pd.unique(labels):
+        idx = np.flatnonzero(labels == b)
+        n = len(idx)
+        if n < 2:
+            continue
+        full = n * (n - 1) // 2
+        k = full if per_block is None else min(full, int(per_block(n)))
+        out.append(idx[pair_design(n, k, rng)])
+    return np.concatenate(out) if out else np.zeros((0, 2), dtype=np.int64)
+
+
+def markov_histories(processes: list[dict] | dict) -> pd.DataFrame:
+    """Observation histories of two-step Markov processes (``markov_processes.json``) as
+    outcomes: each start state (``mpMM_sI``; ``attributes['successors']``: the histories it
+    leads to, with their transition probabilities) and each start-to-next history
+    (``mpMM_sI_sJ``, text "first -> next", as the reference method writes histories)."""
+    procs = processes.get("MarkovProcesses", processes) if isinstance(processes, dict) else processes
+    rows = []
+    for m, proc in enumerate(procs):
+        states = {int(s["id"]): s for s in proc["states"]}
+        name = str(proc.get("name", f"process {m}"))
+        for sid_str, trans in proc["transitions"].items():
+            sid = int(sid_str)
+            if sid not in states:
+                raise ValueError(f"process {name!r}: transition from unknown state {sid}")
+            total = sum(float(p) for _, p in trans)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"process {name!r}: transitions from state {sid} sum to {total:g}, not 1")
+            start_id = f"mp{m:02d}_s{sid}"
+            succ = []
+            for tid, p in trans:
+                tid = int(tid)
+                if tid not in states:
+                    raise ValueError(f"process {name!r}: transition to unknown state {tid}")
+                if not states[tid].get("is_terminal", False):
+                    raise ValueError(f"process {name!r}: state {tid} is not terminal; only two-step processes "
+                                     "(start -> terminal) are supported")
+                hid = f"{start_id}_s{tid}"
+                succ.append({"outcome": hid, "probability": float(p)})
+                rows.append({"id": hid, "text": f"{states[sid]['observation']} -> {states[tid]['observation']}",
+                             "category": name, "attributes": {"process": name, "history": [sid, tid]}})
+            rows.append({"id": start_id, "text": str(states[sid]["observation"]), "category": name,
+                         "attributes": {"process": name, "history": [sid], "successors": succ}})
+    out = _table(rows)
+    return out.drop_duplicates("id").sort_values("id", kind="stable").reset_index(drop=True)
+
+
+def implicit_lotteries(events: list[dict] | dict, max_events: int | None = None) -> pd.DataFrame:
+    """Uncertain events and their resolutions (``implicit_lotteries.json``) as outcomes: each
+    resolution a base outcome (``evEE_rJ``), each event (``evEE``) a lottery over them whose
+    probabilities are in ``attributes['lottery']`` but not in its text (implicit)."""
+    evs = events.get("base_options", events) if isinstance(events, dict) else events
+    rows = []
+    for e, ev in enumerate(evs[:max_events]):
+        subs = ev.get("sub_options") or []
+        if len(subs) < 2:
+            raise ValueError(f"event {e} ({ev.get('option')!r}): needs at least two resolutions")
+        total = sum(float(s["probability"]) for s in subs)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"event {e} ({ev.get('option')!r}): probabilities sum to {total:g}, not 1")
+        items = []
+        for j, s in enumerate(subs):
+            rid = f"ev{e:02d}_r{j}"
+            rows.append({"id": rid, "text": str(s["option"]), "category": "resolution",
+                         "attributes": {"event": f"ev{e:02d}"}})
+            items.append({"outcome": rid, "probability": float(s["probability"])})
+        rows.append({"id": f"ev{e:02d}", "text": str(ev["option"]), "category": "implicit lottery",
+                     "attributes": {"lottery": items, "implicit": True}})
+    return _table(rows)

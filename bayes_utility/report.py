@@ -231,12 +231,14 @@ def collect(run_dir: str | Path) -> RunContent:
         content.images.append(Image(name, caption, png))
     content.images.append(_rank_figure(content.ranks))
     content.images.append(_calibration_figure(content.calibration, hdi_prob))
-    for name in ("expected_utility", "transitivity"):
+    for name in ("expected_utility", "transitivity", "maximization", "instrumental"):
         if (run_dir / f"{name}.json").exists():
             content.analyses[name] = json.loads((run_dir / f"{name}.json").read_text())
-    if (run_dir / "transitivity.png").exists():
-        content.images.append(Image("transitivity.png", "Cycle probability in triads.",
-                                    (run_dir / "transitivity.png").read_bytes()))
+    for name, caption in (("transitivity", "Cycle probability in triads."),
+                          ("maximization", "Free-form answers against the argmax of the utilities."),
+                          ("instrumental", "Start states' utilities against those of where they lead.")):
+        if (run_dir / f"{name}.png").exists():
+            content.images.append(Image(f"{name}.png", caption, (run_dir / f"{name}.png").read_bytes()))
     if (run_dir / "respondents.csv").exists():
         content.respondents = pd.read_csv(run_dir / "respondents.csv")
         if (run_dir / "agreement.png").exists():
@@ -405,6 +407,53 @@ def _coherence_section(doc: _Doc, c: RunContent, assets: str, level: int):
                          "magnitude-only responder": f"{r['magnitude_only_null']:.3f}"})
         doc.table(pd.DataFrame(rows))
         img = next((i for i in c.images if i.name == "transitivity.png"), None)
+        if img is not None:
+            doc.image(img, assets)
+    _value_structure_section(doc, c, assets)
+
+
+def _value_structure_section(doc: _Doc, c: RunContent, assets: str):
+    mx = c.analyses.get("maximization")
+    if mx:
+        doc.para(f"Utility maximisation over {mx['n_questions']} free-form questions: the share of the respondent's "
+                 "own answers that are the highest-utility candidate, per posterior draw (so an uncertain argmax "
+                 "counts as uncertain), and the maximisation rate of a choice model that also uses what the "
+                 f"answers say ({mx['share']['interval_prob']:.0%} intervals; {mx['n_unmatched']} answers named no "
+                 "candidate and count as not maximising).")
+        rows = [("answer = argmax of the fitted utilities", "share", "share"),
+                ("the same, questions resampled", "share_population", "share"),
+                ("realised share, with the answers' evidence", "share_joint", "share"),
+                ("maximisation rate m", "maximisation_rate", "share"),
+                ("answer among the top 3", "share_top3", "share_top3"),
+                ("answer among the top 5", "share_top5", "share_top5")]
+        doc.table(pd.DataFrame([{"metric": label, "posterior mean [interval]": fmt_interval(
+            mx[k]["mean"], *mx[k]["interval"]), "chance": f"{mx['chance'][ch]:.3f}"} for label, k, ch in rows]))
+        img = next((i for i in c.images if i.name == "maximization.png"), None)
+        if img is not None:
+            doc.image(img, assets)
+    iv = c.analyses.get("instrumental")
+    if iv:
+        doc.para(f"Instrumental values over {iv['n_start_states']} start states of Markov processes: the reference "
+                 f"method's mean |Bellman error| |U(s) − {iv['gamma']:g} E[U(next)]| per posterior draw (fit: "
+                 f"{iv.get('model', '')}).")
+        rows = [("mean |Bellman error|", iv["bellman_mae"]), ("Pearson r, U(s) vs E[U(next)]", iv["pearson_r"]),
+                ("slope of U(s) on E[U(next)]", iv["slope"])]
+        if "instrumental_violation_std" in iv:
+            rows.append(("violation scale (standardised)", iv["instrumental_violation_std"]))
+        if "bellman_mae_permutation_null" in iv:
+            rows.append(("mean |Bellman error|, start states shuffled", iv["bellman_mae_permutation_null"]))
+        if "control" in iv:
+            rows.append(("mean |Bellman error|, control transitions", iv["control"]["bellman_mae"]))
+        if "control_fit" in iv:
+            cf = iv["control_fit"]
+            rows.append(("violation scale, control transitions (second fit)", cf["instrumental_violation_std"]))
+        doc.table(pd.DataFrame([{"metric": label, "posterior mean [interval]": fmt_interval(
+            s["mean"], *s["interval"])} for label, s in rows]))
+        if "control_fit" in iv:
+            cf = iv["control_fit"]
+            doc.para(f"PSIS-LOO, natural minus control transitions: elpd difference {cf['elpd_difference']:.1f} ± "
+                     f"{cf['elpd_difference_se']:.1f}.")
+        img = next((i for i in c.images if i.name == "instrumental.png"), None)
         if img is not None:
             doc.image(img, assets)
 

@@ -199,7 +199,8 @@ def write_run(
     if cfg.inference.method != "map":
         paths["ranks"] = run_dir / "ranks.csv"
         all_rank_tables(idata, cfg.output.hdi_prob).to_csv(paths["ranks"], index=False, float_format="%.6g")
-    if "constant_data" in idata.groups() and "lottery_weights" in idata.constant_data:
+    if (cfg.model.name == "expected_utility" and "constant_data" in idata.groups()
+            and "lottery_weights" in idata.constant_data):
         paths["expected_utility"] = run_dir / "expected_utility.json"
         paths["expected_utility"].write_text(json.dumps(expected_utility_metrics(idata, cfg.output.hdi_prob),
                                                         indent=2))

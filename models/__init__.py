@@ -29,7 +29,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility")
+MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility", "instrumental_values")
 
 __all__ = ["MODEL_NAMES", "get_model"]
 

@@ -69,22 +69,23 @@ def data_structure(data) -> tuple[dict, dict]:
     return kw, {"base_outcome": ids[kw["base_index"]].tolist(), "lottery": ids[kw["lottery_index"]].tolist()}
 
 
-def lottery_structure(outcomes) -> dict:
-    """Structural keywords from an outcomes table: which items are lotteries and their
-    probabilities over base outcomes. Raises ValueError naming bad lotteries."""
+def lottery_structure(outcomes, key: str = "lottery", what: str = "the expected-utility model") -> dict:
+    """Structural keywords from an outcomes table: which items are lotteries (attributes
+    ``key``: ``[{outcome, probability}, ...]``) and their probabilities over base
+    outcomes. Raises ValueError naming bad lotteries."""
     ids = [str(i) for i in outcomes["id"]]
     pos = {o: i for i, o in enumerate(ids)}
     attrs = list(outcomes["attributes"]) if "attributes" in outcomes else [None] * len(ids)
-    is_lottery = [isinstance(a, dict) and "lottery" in a for a in attrs]
+    is_lottery = [isinstance(a, dict) and key in a for a in attrs]
     base = [i for i, lot in enumerate(is_lottery) if not lot]
     lots = [i for i, lot in enumerate(is_lottery) if lot]
     if not lots or len(base) < 2:
-        raise ValueError("the expected-utility model needs lotteries (outcomes whose attributes have "
-                         "'lottery': [{outcome, probability}, ...]) and at least two base outcomes")
+        raise ValueError(f"{what} needs outcomes whose attributes have '{key}': [{{outcome, probability}}, ...] "
+                         "and at least two other outcomes")
     base_pos = {b: j for j, b in enumerate(base)}
     weights = np.zeros((len(lots), len(base)))
     for r, i in enumerate(lots):
-        for item in attrs[i]["lottery"]:
+        for item in attrs[i][key]:
             o = str(item.get("outcome"))
             if o not in pos or pos[o] not in base_pos:
                 raise ValueError(f"lottery {ids[i]!r}: {o!r} is not a base outcome")
@@ -111,6 +112,8 @@ def model(
     log_noise_scale: float = PRIORS["log_noise_scale"],
     eu_violation_scale: float = PRIORS["eu_violation_scale"],
     order_bias_scale: float = PRIORS["order_bias_scale"],
+    violation_site: str = "eu_violation",
+    raw_site: str = "lottery_raw",
 ):
     base_index, lottery_index = jnp.asarray(base_index), jnp.asarray(lottery_index)
     w = jnp.asarray(lottery_weights)
@@ -120,8 +123,8 @@ def model(
         mu_base = numpyro.sample("mu_base", dist.ZeroSumNormal(tau_mu, event_shape=(n_base,)))
     else:
         mu_base = tau_mu * numpyro.sample("mu_base_raw", dist.ZeroSumNormal(1.0, event_shape=(n_base,)))
-    tau_eu = numpyro.sample("eu_violation", dist.HalfNormal(eu_violation_scale))
-    eps = numpyro.sample("lottery_raw", dist.Normal(0.0, 1.0).expand([n_lot]).to_event(1))
+    tau_eu = numpyro.sample(violation_site, dist.HalfNormal(eu_violation_scale))
+    eps = numpyro.sample(raw_site, dist.Normal(0.0, 1.0).expand([n_lot]).to_event(1))
     mu_lot = mu_base @ w.T + tau_eu * eps
     mu = jnp.zeros(n_outcomes).at[base_index].set(mu_base).at[lottery_index].set(mu_lot)
     mu = numpyro.deterministic("mu", mu)
@@ -134,5 +137,5 @@ def model(
     spread = jnp.std(mu_base)
     numpyro.deterministic("utility", mu / spread)  # base utilities sum to zero: only the scale to fix
     numpyro.deterministic("noise_sd", sigma / spread)
-    numpyro.deterministic("eu_violation_std", tau_eu / spread)
+    numpyro.deterministic(f"{violation_site}_std", tau_eu / spread)
     observe_pairs(latent_score(params, idx_a, idx_b, order_bias), n, k_a, LINK)

@@ -169,7 +169,8 @@ def test_transitivity_cli_writes_its_files(fits, tmp_path, capsys):
     assert main(["coherence", str(run_dir)]) == 0
     summary = json.loads((run_dir / "coherence.json").read_text())
     assert summary["n_triads"] == 220 and "model" in summary["cycle_probability"]
-    assert set(summary["missing"]) == {"heldout", "expected_utility"}  # none held out; not an EU fit
+    # none held out; not an EU fit; no free-form answers or Markov histories
+    assert set(summary["missing"]) == {"heldout", "expected_utility", "maximization", "instrumental"}
 
 
 # ------------------------------------------------------------------ expected utility
@@ -234,7 +235,7 @@ def test_lottery_definitions_are_checked():
     base.at[2, "attributes"] = {"lottery": [{"outcome": "zz", "probability": 1.0}]}
     with pytest.raises(ValueError, match="'zz' is not a base outcome"):
         lottery_structure(base)
-    with pytest.raises(ValueError, match="needs lotteries"):
+    with pytest.raises(ValueError, match="needs outcomes whose attributes have .lottery."):
         lottery_structure(base.iloc[:2])
     from bayes_utility.config import CalibrationConfig
 

@@ -13,15 +13,38 @@
 ``respondents_sim``   six simulated respondents sharing population utilities
                       (30 outcomes), differing with capability: the hierarchical
                       example, with the paper's capability scores
+``maximization_sim``  candidate answers of the paper's 30 free-form questions
+                      (6 each, compared within a question) and the respondent's
+                      free-form answers: the utility-maximisation example
+``markov_sim``        histories of the paper's 21 Markov processes, a respondent
+                      valuing start states instrumentally: the instrumental-
+                      values example
+``implicit_lotteries_sim`` 8 of the paper's uncertain events (implicit lotteries)
+                      and their resolutions: the implicit-lottery example
 ===================== ========================================================
 
 Refer to one as ``builtin:NAME`` wherever a data path is expected.
+
+``emergent_values/`` holds the paper's option sets the coherence analyses build on
+(free-form questions, Markov processes, implicit lotteries): :func:`paper_file`.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-NAMES = ("llama2_7b_sim", "qwen25_vl_7b_sim", "smollm2_135m_real", "respondents_sim", "lotteries_sim")
+NAMES = ("llama2_7b_sim", "qwen25_vl_7b_sim", "smollm2_135m_real", "respondents_sim", "lotteries_sim",
+         "maximization_sim", "markov_sim", "implicit_lotteries_sim")
+
+
+PAPER_FILES = ("utility_maximization_questions.json", "markov_processes.json", "markov_processes_unnatural.json",
+               "implicit_lotteries.json")
+
+
+def paper_file(name: str) -> Path:
+    """One of the paper's option-set files shipped with the package (MIT licence)."""
+    if name not in PAPER_FILES:
+        raise ValueError(f"unknown paper file {name!r}; have {', '.join(PAPER_FILES)}")
+    return Path(__file__).parent / "emergent_values" / name
 
 
 def path(name: str) -> Path:
