@@ -90,6 +90,10 @@ class Replicator:
         structure = cfg.design.structure() if cfg.model.hierarchical else {}
         if cfg.design.lotteries:
             structure = cfg.design.lottery_structure()
+        from .models import get_model
+
+        if hasattr(get_model(cfg.model.name), "sbc_structure"):  # parametric models: item covariates
+            structure = get_model(cfg.model.name).sbc_structure(cfg.design)
         self.mod, self.fit_fn = _model_fn(cfg.model, n, structure=structure)
         _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors, structure=structure)
         self.sampler = None  # compiled on the first replication (needs example data)

@@ -12,6 +12,13 @@ Subcommands
     coherence RUN [--max-triads N] [--seed N]
     maximization RUN|CONFIG [--answers FILE] [--seed N]
     instrumental RUN|CONFIG [--processes FILE] [--control FILE|builtin|none] [--seed N]
+    discounting RUN|CONFIG
+    exchange-rates RUN|CONFIG [--unit ENTITY] [--n0 N]
+    corrigibility RUN|CONFIG
+    corrigibility-options BASE_RUN OUT_FILE [--n N] [--seed N]
+    power-seeking RUN|CONFIG [--ordinary LABEL] [--power LABEL]
+    utility-control RUN|CONFIG --before LABEL --after LABEL --target LABEL|FILE
+    political RUN|CONFIG [--components K]
     import-paper RESULTS_JSON OUT_DIR [--format csv|jsonl|parquet]
 """
 from __future__ import annotations
@@ -96,6 +103,45 @@ def cmd_instrumental(args) -> int:
     control = None if args.control == "none" else args.control
     print(format_instrumental(run_instrumental(run_dir, args.processes, control, seed=args.seed)))
     print(f"\nwritten: {run_dir / 'instrumental.json'}, instrumental_states.csv, instrumental.png")
+    return 0
+
+
+def _value_command(args) -> int:
+    """The value analyses of issue-style subcommands: fit when given a config, analyse,
+    print, and name what was written."""
+    from . import value_analyses as va
+
+    run_dir = _run_or_fit(args.run, args.out)
+    name = args.command
+    if name == "discounting":
+        res, text, files = va.run_discounting(run_dir), va.format_discounting, "discounting.json/.png, _comparison.csv"
+    elif name == "exchange-rates":
+        res, text, files = (va.run_exchange(run_dir, args.unit, args.n0), va.format_exchange,
+                            "exchange_rates.json/.csv/.png")
+    elif name == "corrigibility":
+        res, text, files = va.run_corrigibility(run_dir), va.format_corrigibility, "corrigibility.json/.png, _curve.csv"
+    elif name == "power-seeking":
+        res, text, files = va.run_power_seeking(run_dir, args.ordinary, args.power), va.format_power_seeking, \
+            "power_seeking.json"
+    elif name == "utility-control":
+        res, text, files = (va.run_utility_control(run_dir, args.before, args.after, args.target),
+                            va.format_utility_control, "utility_control.json")
+    else:
+        res, text, files = va.run_political(run_dir, args.components), va.format_political, \
+            "political.json/.png, _positions.csv, _loadings.csv"
+    print(text(res))
+    print(f"\nwritten in {run_dir}: {files}")
+    return 0
+
+
+def cmd_corrigibility_options(args) -> int:
+    from .data import write_table
+    from .value_analyses import corrigibility_options
+
+    table = corrigibility_options(args.base_run, args.n, args.seed)
+    out = write_table(table, args.out_file)
+    print(f"{len(table) - 1} value changes and the status quo written to {out}; ask them with the "
+          "'corrigibility' prompt template and fit with model.name: corrigibility")
     return 0
 
 
@@ -327,6 +373,37 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--out", help="parent folder of the run folder when fitting")
     iv.add_argument("--seed", type=int, default=0)
     iv.set_defaults(func=cmd_instrumental)
+
+    def value_parser(name: str, helptext: str):
+        q = sub.add_parser(name, help=helptext + "; fits first when given a config")
+        q.add_argument("run", help="a run folder, or a config to fit first")
+        q.add_argument("--out", help="parent folder of the run folder when fitting")
+        q.set_defaults(func=_value_command)
+        return q
+
+    value_parser("discounting", "exponential against hyperbolic discounting (the other form fitted too), "
+                                "compared by PSIS-LOO")
+    q = value_parser("exchange-rates", "exchange rates between entities from log-utility curves, per draw")
+    q.add_argument("--unit", help="the entity to price in (default: the reference entity)")
+    q.add_argument("--n0", type=float, default=1.0, help="the count of each entity priced (default 1)")
+    value_parser("corrigibility", "utility of accepting value changes against their size")
+    q = value_parser("power-seeking", "correlation of utilities under the power prompt with ordinary ones")
+    q.add_argument("--ordinary", default="forced_choice", help="the ordinary respondent / template label")
+    q.add_argument("--power", default="power_seeking", help="the power-prompt respondent / template label")
+    q = value_parser("utility-control", "correlation and distance to a target profile before and after an "
+                                        "intervention")
+    q.add_argument("--before", required=True)
+    q.add_argument("--after", required=True)
+    q.add_argument("--target", required=True, help="a respondent of the fit, or a file with columns id, utility")
+    q = value_parser("political", "positions of respondents on the main axes of their utility vectors")
+    q.add_argument("--components", type=int, default=2)
+
+    co = sub.add_parser("corrigibility-options", help="the preference-preservation option set from a base fit")
+    co.add_argument("base_run")
+    co.add_argument("out_file", help="outcomes table to write (.csv/.jsonl/.parquet)")
+    co.add_argument("--n", type=int, default=30, help="number of value changes")
+    co.add_argument("--seed", type=int, default=0)
+    co.set_defaults(func=cmd_corrigibility_options)
 
     r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
     r.add_argument("runs", nargs="+", metavar="RUN")

@@ -40,6 +40,45 @@ def check_same_observations(named: dict) -> None:
                                 "split, or pooling of the two orders): information criteria need the same ones")
 
 
+# pointwise log-likelihoods that vary less than this over draws are constant for PSIS
+CONSTANT_LL = 1e-9
+
+
+def loo(idata):
+    """PSIS-LOO (ArviZ, pointwise) that also takes near-certain observations.
+
+    An answer the model predicts with probability 1 - 1e-20 has a log-likelihood that
+    varies only in the 20th decimal over draws; its importance weights are all 1 to
+    double precision, and ArviZ's Pareto fit then returns NaN (and a NaN elpd). For such
+    an observation the leave-one-out posterior *is* the posterior (uniform weights,
+    k = 0), so its pointwise elpd is its log-likelihood; the others go through PSIS."""
+    import arviz as az
+
+    ll = idata.log_likelihood["y"]
+    flat = ll.values.reshape(-1, ll.shape[-1])
+    const = np.ptp(flat, axis=0) < CONSTANT_LL
+    if not const.any():
+        return az.loo(idata, pointwise=True)
+    if const.all():
+        raise ValueError("every observation's log-likelihood is constant over draws: nothing to compare")
+    sub = az.InferenceData(posterior=idata.posterior,
+                           log_likelihood=ll.isel({ll.dims[-1]: np.flatnonzero(~const)}).to_dataset(name="y"))
+    res = az.loo(sub, pointwise=True)
+    loo_i = np.empty(flat.shape[1])
+    loo_i[~const] = np.asarray(res.loo_i)
+    loo_i[const] = flat[0, const]
+    k = np.zeros(flat.shape[1])
+    k[~const] = np.asarray(res.pareto_k)
+    res = res.copy()
+    res["elpd_loo"] = float(loo_i.sum())
+    res["se"] = float(np.sqrt(len(loo_i) * np.var(loo_i)))
+    res["n_data_points"] = len(loo_i)
+    template = ll.isel(chain=0, draw=0, drop=True)
+    res["loo_i"] = template.copy(data=loo_i)
+    res["pareto_k"] = template.copy(data=k)
+    return res
+
+
 def compare_idata(named: dict, ic: str = "loo") -> pd.DataFrame:
     """ArviZ's comparison table plus the count of high Pareto k values per run."""
     import arviz as az
@@ -47,10 +86,12 @@ def compare_idata(named: dict, ic: str = "loo") -> pd.DataFrame:
     if len(named) < 2:
         raise ValueError("compare needs at least two runs")
     check_same_observations(named)
-    table = az.compare(named, ic=ic)
     if ic == "loo":
-        table["pareto_k_gt_0.7"] = [int((az.loo(named[n], pointwise=True).pareto_k > PARETO_K_BAD).sum())
-                                    for n in table.index]
+        elpd = {n: loo(d) for n, d in named.items()}
+        table = az.compare(elpd, ic="loo")
+        table["pareto_k_gt_0.7"] = [int((np.asarray(elpd[n].pareto_k) > PARETO_K_BAD).sum()) for n in table.index]
+    else:
+        table = az.compare(named, ic=ic)
     table.index.name = "run"
     return table
 

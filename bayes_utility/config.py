@@ -74,7 +74,8 @@ class CovariateConfig(_Frozen):
 
 class ModelConfig(_Frozen):
     name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility",
-                  "instrumental_values"] = "thurstonian"
+                  "instrumental_values", "time_discounting_exponential", "time_discounting_hyperbolic",
+                  "exchange_rates", "corrigibility"] = "thurstonian"
     order_bias: bool = False
     centered: bool = Field(True, description="centred utilities; false for data with little preference signal")
     priors: dict[str, float] = Field(default_factory=dict)

@@ -408,16 +408,24 @@ def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bi
     Uses the model module's own ``latent_score`` and the shared likelihood, one chain at
     a time (memory), instead of re-tracing the model for every draw.
     """
-    params = _score_params(samples)
-    idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
-    k, n = jnp.asarray(arr.k_a, jnp.float32), jnp.asarray(arr.n, jnp.float32)
-    inputs = _inputs(arr)
+    try:
+        from jax.experimental import enable_x64  # jax < 0.7
+    except ImportError:
+        enable_x64 = partial(jax.enable_x64, True)
 
-    @jax.jit
-    def per_chain(p):
-        return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
+    # in float64: a near-certain answer's log-likelihood (about -1e-20) would round to
+    # exactly 0 in float32 for every draw, and PSIS-LOO cannot smooth constant weights
+    with enable_x64():
+        params = {k: jnp.asarray(np.asarray(v), jnp.float64) for k, v in _score_params(samples).items()}
+        idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
+        k, n = jnp.asarray(arr.k_a, jnp.float64), jnp.asarray(arr.n, jnp.float64)
+        inputs = _inputs(arr)
 
-    return np.asarray(jax.lax.map(per_chain, params))
+        @jax.jit
+        def per_chain(p):
+            return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
+
+        return np.asarray(jax.lax.map(per_chain, params))
 
 
 def _score_params(source) -> dict:

@@ -15,7 +15,9 @@ Hierarchical models also take ``respondent`` (a per-comparison input, listed in
 ``covariate``), and name the sites ``latent_score`` reads in ``SCORE_SITES``.
 
 A model that needs more from the data than the comparisons (e.g. which outcomes are
-lotteries) defines ``data_structure(data) -> (keywords, coords)``.
+lotteries, or each outcome's amount and delay) defines ``data_structure(data) ->
+(keywords, coords)``, and ``sbc_structure(design) -> keywords``: a synthetic one for
+simulation-based calibration.
 
 ``LINK``, ``PRIORS`` (default prior hyper-parameters), ``DIMS`` (site -> dims),
 ``REPORTED`` (the sites summarised per outcome), ``CALIBRATED`` (the sites whose
@@ -29,7 +31,8 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility", "instrumental_values")
+MODEL_NAMES = ("thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility", "instrumental_values",
+               "time_discounting_exponential", "time_discounting_hyperbolic", "exchange_rates", "corrigibility")
 
 __all__ = ["MODEL_NAMES", "get_model"]
 

@@ -21,6 +21,17 @@
                       values example
 ``implicit_lotteries_sim`` 8 of the paper's uncertain events (implicit lotteries)
                       and their resolutions: the implicit-lottery example
+``discounting_sim``   "$1,000 now" against larger amounts later, a hyperbolic
+                      discounter: the time-discounting example
+``exchange_sim``      "N people from X are saved", dollar anchors, paperclips:
+                      the exchange-rate example
+``corrigibility_sim`` value changes from the llama2_7b_sim profile and the
+                      status quo: the corrigibility example
+``political_sim``     24 policies, an assistant and eight stated entities: the
+                      political-positions example
+``power_sim``         30 outcomes under the ordinary and the power prompt
+``control_sim``       an LLM before and after an intervention, and a citizen
+                      assembly's target profile: the utility-control example
 ===================== ========================================================
 
 Refer to one as ``builtin:NAME`` wherever a data path is expected.
@@ -33,7 +44,8 @@ from __future__ import annotations
 from pathlib import Path
 
 NAMES = ("llama2_7b_sim", "qwen25_vl_7b_sim", "smollm2_135m_real", "respondents_sim", "lotteries_sim",
-         "maximization_sim", "markov_sim", "implicit_lotteries_sim")
+         "maximization_sim", "markov_sim", "implicit_lotteries_sim", "discounting_sim", "exchange_sim",
+         "corrigibility_sim", "political_sim", "power_sim", "control_sim")
 
 
 PAPER_FILES = ("utility_maximization_questions.json", "markov_processes.json", "markov_processes_unnatural.json",
