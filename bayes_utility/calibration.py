@@ -169,7 +169,7 @@ class Replicator:
             "index": int(index),
             "ranks": ranks,
             "divergences": divergences,
-            "max_rhat": float(np.max(rhat)),
+            "max_rhat": float(np.nanmax(rhat)),  # a constant site (e.g. a fixed status quo) has none
             "min_ess_bulk": float(np.min(ess)),
             "n_answers": int(n.sum()),
             "seconds": round(time.perf_counter() - t0, 3),

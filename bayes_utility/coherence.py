@@ -187,6 +187,22 @@ def _per_triad(p: np.ndarray, tri: Triads, data, prob: float, table: pd.DataFram
     return table
 
 
+def finish_figure(fig, path=None):
+    """Save a figure to ``path`` and close it (returns the path), or return the figure."""
+    if path is None:
+        return fig
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def fmt_iv(s: dict, fmt: str = ".3f") -> str:
+    """A summary ``{mean, interval}`` as "mean [lo, hi]"."""
+    return f"{s['mean']:{fmt}} [{s['interval'][0]:{fmt}}, {s['interval'][1]:{fmt}}]"
+
+
 def _summ(x: np.ndarray, prob: float) -> dict:
     import arviz as az
 
@@ -261,11 +277,7 @@ def transitivity_figure(res: dict, path=None):
         ax.set_title(title)
         ax.set_xlabel(f"mean over {res['n_triads']} triads, {rows[0][1]['interval_prob']:.0%} interval")
         ax.legend(loc="lower right", fontsize=8)
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        return path
-    return fig
+    return finish_figure(fig, path)
 
 
 def format_transitivity(res: dict) -> str:
@@ -402,29 +414,26 @@ def coherence_summary(run_dir, max_triads: int | None = 5000, seed: int = 0) -> 
 
 
 def format_coherence(res: dict) -> str:
-    def iv(s):
-        return f"{s['mean']:.3f} [{s['interval'][0]:.3f}, {s['interval'][1]:.3f}]"
-
     lines = [f"coherence of {res['run']}:"]
     if "heldout_accuracy" in res:
-        lines.append(f"  held-out accuracy                 {iv(res['heldout_accuracy'])}")
-        lines.append(f"  held-out log-loss                 {iv(res['heldout_log_loss'])}")
+        lines.append(f"  held-out accuracy                 {fmt_iv(res['heldout_accuracy'])}")
+        lines.append(f"  held-out log-loss                 {fmt_iv(res['heldout_log_loss'])}")
     if "cycle_probability" in res:
         c = res["cycle_probability"]
-        lines.append(f"  P(cycle) in {res['n_triads']} triads, empirical   {iv(c['empirical'])}"
-                     + (f"; model {iv(c['model'])}" if "model" in c else "")
+        lines.append(f"  P(cycle) in {res['n_triads']} triads, empirical   {fmt_iv(c['empirical'])}"
+                     + (f"; model {fmt_iv(c['model'])}" if "model" in c else "")
                      + f"; magnitude-only {c['magnitude_only_null']:.3f}")
     if "expected_utility" in res:
         e = res["expected_utility"]
-        lines.append(f"  EU-violation scale (standardised) {iv(e['eu_violation_std'])}")
-        lines.append(f"  Pearson r, U(L) vs EU(L)          {iv(e['pearson_r_utility_vs_expected_utility'])}")
+        lines.append(f"  EU-violation scale (standardised) {fmt_iv(e['eu_violation_std'])}")
+        lines.append(f"  Pearson r, U(L) vs EU(L)          {fmt_iv(e['pearson_r_utility_vs_expected_utility'])}")
     if "maximization" in res:
         m = res["maximization"]
-        lines.append(f"  free-form answer = utility argmax {iv(m['share'])} of {m['n_questions']} questions; "
-                     f"maximisation rate {iv(m['maximisation_rate'])}")
+        lines.append(f"  free-form answer = utility argmax {fmt_iv(m['share'])} of {m['n_questions']} questions; "
+                     f"maximisation rate {fmt_iv(m['maximisation_rate'])}")
     if "instrumental" in res:
         i = res["instrumental"]
-        lines.append(f"  mean |Bellman error| (instrumental) {iv(i['bellman_mae'])} over {i['n_start_states']} states")
+        lines.append(f"  mean |Bellman error| (instrumental) {fmt_iv(i['bellman_mae'])} over {i['n_start_states']} states")
     for k, why in res["missing"].items():
         lines.append(f"  ({k}: {why})")
     return "\n".join(lines)

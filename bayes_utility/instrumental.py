@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .coherence import _summ
+from .coherence import _summ, finish_figure, fmt_iv
 
 GAMMA = 0.99
 STRUCTURED_MODELS = ("instrumental_values", "expected_utility")
@@ -149,8 +149,8 @@ def instrumental_figure(res: dict, path=None):
 
     st = res["states"]
     fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    us, ev = res["draws"]["u_start"], res["draws"]["ev"]
-    ylo, yhi = np.quantile(us, [0.03, 0.97], axis=0)
+    us, prob = res["draws"]["u_start"], res["bellman_mae"]["interval_prob"]
+    ylo, yhi = np.quantile(us, [(1 - prob) / 2, (1 + prob) / 2], axis=0)
     a1.errorbar(st["expected_successor_utility"], st["utility"],
                 yerr=[st["utility"] - ylo, yhi - st["utility"]], fmt="o", ms=3, alpha=0.7)
     lim = [min(st["expected_successor_utility"].min(), ylo.min()), max(st["expected_successor_utility"].max(),
@@ -172,35 +172,28 @@ def instrumental_figure(res: dict, path=None):
     a2.set_yticks(range(len(rows)), [r[0] for r in rows])
     a2.set_xlim(left=0)
     a2.set_xlabel(f"mean |Bellman error| ({res['bellman_mae']['interval_prob']:.0%} interval)")
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        return path
-    return fig
+    return finish_figure(fig, path)
 
 
 def format_instrumental(res: dict) -> str:
-    def iv(s):
-        return f"{s['mean']:.3f} [{s['interval'][0]:.3f}, {s['interval'][1]:.3f}]"
-
     lines = [f"instrumental values over {res['n_start_states']} start states (gamma {res['gamma']:g}; fit: "
              f"{res.get('model', '')}):",
-             f"  mean |Bellman error|            {iv(res['bellman_mae'])}"]
+             f"  mean |Bellman error|            {fmt_iv(res['bellman_mae'])}"]
     if "bellman_mae_permutation_null" in res:
-        lines.append(f"    states shuffled (null)        {iv(res['bellman_mae_permutation_null'])}   "
+        lines.append(f"    states shuffled (null)        {fmt_iv(res['bellman_mae_permutation_null'])}   "
                      f"P(below null) {res['p_bellman_mae_below_null']:.3f}")
     if "control" in res:
-        lines.append(f"    other transitions (control)   {iv(res['control']['bellman_mae'])}   "
+        lines.append(f"    other transitions (control)   {fmt_iv(res['control']['bellman_mae'])}   "
                      f"P(below control) {res['p_bellman_mae_below_control']:.3f}")
-    lines += [f"  Pearson r, U(s) vs E[U(next)]   {iv(res['pearson_r'])}",
-              f"  slope of U(s) on E[U(next)]     {iv(res['slope'])}",
-              f"  R^2                             {iv(res['r_squared'])}"]
+    lines += [f"  Pearson r, U(s) vs E[U(next)]   {fmt_iv(res['pearson_r'])}",
+              f"  slope of U(s) on E[U(next)]     {fmt_iv(res['slope'])}",
+              f"  R^2                             {fmt_iv(res['r_squared'])}"]
     if "instrumental_violation_std" in res:
-        lines.append(f"  violation scale (standardised)  {iv(res['instrumental_violation_std'])}")
+        lines.append(f"  violation scale (standardised)  {fmt_iv(res['instrumental_violation_std'])}")
     if "control_fit" in res:
         c = res["control_fit"]
-        lines.append(f"  control fit ({c['run']}): violation scale {iv(c['instrumental_violation_std'])}, "
-                     f"mean |Bellman error| {iv(c['bellman_mae'])}")
+        lines.append(f"  control fit ({c['run']}): violation scale {fmt_iv(c['instrumental_violation_std'])}, "
+                     f"mean |Bellman error| {fmt_iv(c['bellman_mae'])}")
         lines.append(f"  PSIS-LOO, natural minus control transitions: elpd difference {c['elpd_difference']:.1f} "
                      f"+- {c['elpd_difference_se']:.1f}")
     return "\n".join(lines)

@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .coherence import _summ
+from .coherence import _summ, finish_figure, fmt_iv
 
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -243,26 +243,19 @@ def maximization_figure(res: dict, path=None):
     a2.set_xlim(0, 1)
     a2.set_xlabel(f"share of questions ({res['share']['interval_prob']:.0%} interval)")
     a2.legend(loc="lower right", fontsize=8)
-    if path is not None:
-        fig.savefig(path, dpi=110, bbox_inches="tight")
-        plt.close(fig)
-        return path
-    return fig
+    return finish_figure(fig, path)
 
 
 def format_maximization(res: dict) -> str:
-    def iv(s):
-        return f"{s['mean']:.3f} [{s['interval'][0]:.3f}, {s['interval'][1]:.3f}]"
-
     ch = res["chance"]
     lines = [f"utility maximisation over {res['n_questions']} questions ({res['n_answers']} free-form answers, "
              f"{res['n_unmatched']} unmatched):",
-             f"  answer = argmax of utilities      {iv(res['share'])}   (chance {ch['share']:.3f})",
-             f"    questions resampled             {iv(res['share_population'])}",
-             f"  with the answers' own evidence    {iv(res['share_joint'])}",
-             f"  maximisation rate m               {iv(res['maximisation_rate'])}",
-             f"  answer among the top 3            {iv(res['share_top3'])}   (chance {ch['share_top3']:.3f})",
-             f"  answer among the top 5            {iv(res['share_top5'])}   (chance {ch['share_top5']:.3f})"]
+             f"  answer = argmax of utilities      {fmt_iv(res['share'])}   (chance {ch['share']:.3f})",
+             f"    questions resampled             {fmt_iv(res['share_population'])}",
+             f"  with the answers' own evidence    {fmt_iv(res['share_joint'])}",
+             f"  maximisation rate m               {fmt_iv(res['maximisation_rate'])}",
+             f"  answer among the top 3            {fmt_iv(res['share_top3'])}   (chance {ch['share_top3']:.3f})",
+             f"  answer among the top 5            {fmt_iv(res['share_top5'])}   (chance {ch['share_top5']:.3f})"]
     for u in res["unmatched"][:10]:
         lines.append(f"  unmatched: {u['question']}: {u['answer']!r}")
     return "\n".join(lines)

@@ -231,12 +231,16 @@ def collect(run_dir: str | Path) -> RunContent:
         content.images.append(Image(name, caption, png))
     content.images.append(_rank_figure(content.ranks))
     content.images.append(_calibration_figure(content.calibration, hdi_prob))
-    for name in ("expected_utility", "transitivity", "maximization", "instrumental"):
+    for name in ("expected_utility", "transitivity", "maximization", "instrumental") + VALUE_ANALYSES:
         if (run_dir / f"{name}.json").exists():
             content.analyses[name] = json.loads((run_dir / f"{name}.json").read_text())
     for name, caption in (("transitivity", "Cycle probability in triads."),
                           ("maximization", "Free-form answers against the argmax of the utilities."),
-                          ("instrumental", "Start states' utilities against those of where they lead.")):
+                          ("instrumental", "Start states' utilities against those of where they lead."),
+                          ("discounting", "Discount function of each form, with its interval band."),
+                          ("exchange_rates", "Exchange rates between entities."),
+                          ("corrigibility", "Acceptance of value changes against their size."),
+                          ("political", "Positions on the main axes of the utility vectors.")):
         if (run_dir / f"{name}.png").exists():
             content.images.append(Image(f"{name}.png", caption, (run_dir / f"{name}.png").read_bytes()))
     if (run_dir / "respondents.csv").exists():
@@ -458,6 +462,39 @@ def _value_structure_section(doc: _Doc, c: RunContent, assets: str):
             doc.image(img, assets)
 
 
+VALUE_ANALYSES = ("discounting", "exchange_rates", "corrigibility", "power_seeking", "utility_control", "political")
+
+
+def _interval_rows(obj, prefix: str = "") -> list[dict]:
+    """Every {mean, interval} summary in a nested result, as table rows."""
+    rows = []
+    if isinstance(obj, dict):
+        if "mean" in obj and "interval" in obj:
+            return [{"quantity": prefix.strip(" /"), "posterior mean [interval]": fmt_interval(
+                obj["mean"], *obj["interval"])}]
+        for k, v in obj.items():
+            rows += _interval_rows(v, f"{prefix}{k} / ")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            rows += _interval_rows(v, f"{prefix}{i + 1} / ")
+    return rows
+
+
+def _value_section(doc: _Doc, c: RunContent, assets: str, level: int):
+    doc.heading("Value analyses", level)
+    for name in VALUE_ANALYSES:
+        res = c.analyses.get(name)
+        if not res:
+            continue
+        doc.heading(name.replace("_", " ").capitalize(), level + 1)
+        rows = _interval_rows(res)
+        if rows:
+            doc.table(pd.DataFrame(rows))
+        img = next((i for i in c.images if i.name == f"{name}.png"), None)
+        if img is not None:
+            doc.image(img, assets)
+
+
 def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     prob = c.hdi_prob
     doc.heading("Can this fit be trusted?", level)
@@ -512,8 +549,10 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     else:
         doc.para("No pairs were held out (heldout.fraction: 0), so there is no out-of-sample accuracy.", "note")
 
-    if c.analyses:
+    if any(k not in VALUE_ANALYSES for k in c.analyses):
         _coherence_section(doc, c, assets, level)
+    if any(k in VALUE_ANALYSES for k in c.analyses):
+        _value_section(doc, c, assets, level)
 
     if c.scalars is not None and len(c.scalars):
         doc.heading("Model parameters", level)

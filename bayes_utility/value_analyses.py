@@ -14,11 +14,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .coherence import _summ
+from .coherence import _summ, finish_figure
 
 
 def _iv(s: dict, fmt: str = ".3g") -> str:
-    return f"{s['mean']:{fmt}} [{s['interval'][0]:{fmt}}, {s['interval'][1]:{fmt}}]"
+    from .coherence import fmt_iv
+
+    return fmt_iv(s, fmt)
 
 
 def _draws(idata, var: str) -> np.ndarray:
@@ -37,9 +39,7 @@ def _plt():
 
 
 def _save(fig, path):
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    _plt().close(fig)
-    return path
+    return finish_figure(fig, path)
 
 
 # ------------------------------------------------------------------ time discounting

@@ -157,7 +157,7 @@ def test_corrigibility_options_from_a_base_fit(tmp_path):
 # ------------------------------------------------------------------ comparing utility profiles
 @pytest.fixture(scope="module")
 def profiles_run(tmp_path_factory):
-    """Five respondents over 20 outcomes (hierarchical fit): a target, an LLM before
+    """Five respondents over 16 outcomes (hierarchical fit): a target, an LLM before
     (r = 0.2 with it) and after (r = 0.75), and two more along a shared axis."""
     import sys
     from pathlib import Path
@@ -167,7 +167,7 @@ def profiles_run(tmp_path_factory):
 
     tmp = tmp_path_factory.mktemp("prof")
     rng = np.random.default_rng(31)
-    n = 20
+    n = 16
     target = 1.5 * rng.normal(0, 1, n)
     prof = {"target": target, "before": _correlated(target, 0.2, rng), "after": _correlated(target, 0.75, rng),
             "left": _correlated(target, -0.6, rng), "right": _correlated(target, 0.9, rng)}
@@ -200,7 +200,7 @@ def test_utility_control_and_power_seeking_recover_true_correlations(profiles_ru
     assert _inside(res["r_before"], r_b) and _inside(res["r_after"], r_a) and _inside(res["r_change"], r_a - r_b)
     assert res["p_r_increased"] > 0.99 and res["p_distance_decreased"] > 0.99
     # a fixed target profile from a file gives the same picture
-    pd.DataFrame({"id": [f"o{i}" for i in range(20)], "utility": prof["target"]}).to_csv(
+    pd.DataFrame({"id": [f"o{i}" for i in range(16)], "utility": prof["target"]}).to_csv(
         run.run_dir / "target.csv", index=False)
     assert main(["utility-control", str(run.run_dir), "--before", "before", "--after", "after",
                  "--target", str(run.run_dir / "target.csv")]) == 0
