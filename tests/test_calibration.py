@@ -96,6 +96,9 @@ def test_calibrate_cli(tmp_path, capsys):
     assert main(["-q", "calibrate", str(path), "--out", str(tmp_path)]) == 2
 
 
+CI_REPLICATIONS = {"hierarchical": 30}  # the others: 60
+
+
 @pytest.mark.statistical
 @pytest.mark.parametrize("model", ["thurstonian", "bradley_terry", "hierarchical", "expected_utility",
                                    "time_discounting_exponential", "time_discounting_hyperbolic", "exchange_rates",
@@ -106,6 +109,9 @@ def test_sbc_passes_at_ci_size(model, tmp_path):
     from bayes_utility.models import get_model
 
     cfg = load_calibration_config(f"{CONFIGS}/sbc_{model}.yaml")
+    # CI runs the first replications of each recipe (each is seeded by its index, so this is
+    # a prefix of the study the recipe describes); the whole recipes pass by hand (README)
+    cfg = cfg.with_overrides(sbc={"replications": min(cfg.sbc.replications, CI_REPLICATIONS.get(model, 60))})
     res = run_calibration(cfg, out=tmp_path, progress=False)
     assert len(res.ranks) == cfg.sbc.replications
     assert res.passed, res.report()

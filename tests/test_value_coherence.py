@@ -184,7 +184,8 @@ def markov_fits(tmp_path_factory):
     fits = {}
     for model in ("instrumental_values", "thurstonian"):
         cfg = RunConfig(name=model, data={"path": "builtin:markov_sim", "unparseable": "exclude"},
-                        model={"name": model}, heldout={"fraction": 0.0}, inference={**FAST, "seed": 4},
+                        model={"name": model}, heldout={"fraction": 0.0},
+                        inference={**FAST, "warmup": 300, "draws": 400, "seed": 4},
                         output={"dir": str(out), "report": False})
         fits[model] = run_fit(cfg)
     return fits
