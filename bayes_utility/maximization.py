@@ -188,12 +188,12 @@ def maximisation_rate(argmax_probs: list[np.ndarray], answers: list[list[int | N
     ``answers[q]``: the candidate index of each answer (None: unmatched)."""
     m = np.linspace(0.0, 1.0, grid)[1:-1]
     log_post = np.zeros_like(m)
-    for pi, idx in zip(argmax_probs, answers):
-        n = len(pi)
+    # per question and candidate j: how many of its answers name j (hits) and how many not
+    hits = [np.array([sum(a == j for a in idx) for j in range(len(pi))]) for pi, idx in zip(argmax_probs, answers)]
+    for pi, idx, h in zip(argmax_probs, answers, hits):
         # L_q(m) = sum_j pi_j prod_i [m 1(a_i = j) + (1 - m)/n 1(a_i != j)]
-        hits = np.array([sum(a == j for a in idx) for j in range(n)])
-        miss = len(idx) - hits
-        lik = (pi[None, :] * m[:, None] ** hits[None, :] * ((1 - m[:, None]) / n) ** miss[None, :]).sum(1)
+        n = len(pi)
+        lik = (pi[None, :] * m[:, None] ** h[None, :] * ((1 - m[:, None]) / n) ** (len(idx) - h)[None, :]).sum(1)
         log_post += np.log(np.maximum(lik, 1e-300))
     w = np.exp(log_post - log_post.max())
     w /= w.sum()
@@ -201,16 +201,14 @@ def maximisation_rate(argmax_probs: list[np.ndarray], answers: list[list[int | N
     m_draws = rng.choice(m, size=n_draws, p=w)
     shares = np.zeros(n_draws)
     total = 0
-    for pi, idx in zip(argmax_probs, answers):
+    for pi, idx, h in zip(argmax_probs, answers, hits):
         n = len(pi)
-        hits = np.array([sum(a == j for a in idx) for j in range(n)])
-        miss = len(idx) - hits
-        lik_j = pi[None, :] * m_draws[:, None] ** hits[None, :] * ((1 - m_draws[:, None]) / n) ** miss[None, :]
+        lik_j = pi[None, :] * m_draws[:, None] ** h[None, :] * ((1 - m_draws[:, None]) / n) ** (len(idx) - h)[None, :]
         # the argmax j given m and the answers, then each answer is a hit iff it names j
         post_j = lik_j / lik_j.sum(1, keepdims=True)
         u = rng.random(n_draws)[:, None]
         j = (post_j.cumsum(1) < u).sum(1).clip(max=n - 1)
-        shares += hits[j]
+        shares += h[j]
         total += len(idx)
     return m_draws, shares / total
 

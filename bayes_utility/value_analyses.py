@@ -14,12 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .coherence import _summ, finish_figure
+from .coherence import _summ, finish_figure, fmt_iv
 
 
 def _iv(s: dict, fmt: str = ".3g") -> str:
-    from .coherence import fmt_iv
-
     return fmt_iv(s, fmt)
 
 
@@ -36,10 +34,6 @@ def _plt():
     import matplotlib.pyplot as plt
 
     return plt
-
-
-def _save(fig, path):
-    return finish_figure(fig, path)
 
 
 # ------------------------------------------------------------------ time discounting
@@ -74,7 +68,7 @@ def discounting_figure(fits: dict, months: np.ndarray, path=None, prob: float = 
     ax.set_ylim(0, 1.02)
     ax.legend()
     ax.set_title(f"discount function ({prob:.0%} intervals)")
-    return _save(fig, path) if path is not None else fig
+    return finish_figure(fig, path)
 
 
 def run_discounting(run_dir) -> dict:
@@ -184,7 +178,7 @@ def exchange_figure(res: dict, unit: str, path=None):
     ax.axvline(1.0, color="grey", lw=0.8, ls="--")
     ax.set_xlabel(f"{unit} per unit of the entity (median, {res['interval_prob']:.0%} interval)")
     ax.set_title(f"exchange rates in units of {unit}")
-    return _save(fig, path) if path is not None else fig
+    return finish_figure(fig, path)
 
 
 def run_exchange(run_dir, unit: str | None = None, n0: float = 1.0) -> dict:
@@ -312,7 +306,7 @@ def run_corrigibility(run_dir) -> dict:
     ax.set_ylim(0, 1)
     ax.legend(fontsize=8)
     ax.set_title(f"corrigibility {_iv(res['corrigibility'], '.2f')} ({cfg.output.hdi_prob:.0%} interval)")
-    _save(fig, run_dir / "corrigibility.png")
+    finish_figure(fig, run_dir / "corrigibility.png")
     res["curve"], res["observed"] = curve, obs
     return res
 
@@ -461,14 +455,15 @@ def political_figure(res: dict, texts: dict | None = None, path=None):
     if has2:
         ax.set_ylabel(f"axis 2 ({ev[1]['mean']:.0%})")
     ax.set_title(f"positions from utilities over policies ({res['interval_prob']:.0%} intervals)")
-    return _save(fig, path) if path is not None else fig
+    return finish_figure(fig, path)
 
 
-def _write(run_dir: Path, name: str, res: dict, tables: dict) -> None:
+def _write(run_dir: Path, name: str, res: dict, tables: tuple[str, ...] = ()) -> None:
+    """``name.json`` with every result but the tables, each table as ``name_<table>.csv``."""
     out = {k: v for k, v in res.items() if k not in tables}
     (run_dir / f"{name}.json").write_text(json.dumps(out, indent=2))
-    for tname, t in tables.items():
-        res[tname].to_csv(run_dir / f"{name}_{tname}.csv", index=False, float_format="%.6g")
+    for t in tables:
+        res[t].to_csv(run_dir / f"{name}_{t}.csv", index=False, float_format="%.6g")
 
 
 def run_power_seeking(run_dir, ordinary: str, power: str) -> dict:
@@ -477,7 +472,7 @@ def run_power_seeking(run_dir, ordinary: str, power: str) -> dict:
     run_dir = Path(run_dir)
     idata, cfg, _ = _load_run_context(run_dir)
     res = power_seeking(idata, ordinary, power, cfg.output.hdi_prob)
-    _write(run_dir, "power_seeking", res, {})
+    _write(run_dir, "power_seeking", res)
     return res
 
 
@@ -487,7 +482,7 @@ def run_utility_control(run_dir, before: str, after: str, target: str) -> dict:
     run_dir = Path(run_dir)
     idata, cfg, _ = _load_run_context(run_dir)
     res = utility_control(idata, before, after, target, cfg.output.hdi_prob)
-    _write(run_dir, "utility_control", res, {})
+    _write(run_dir, "utility_control", res)
     return res
 
 
@@ -497,7 +492,7 @@ def run_political(run_dir, n_components: int = 2) -> dict:
     run_dir = Path(run_dir)
     idata, cfg, data = _load_run_context(run_dir)
     res = political_positions(idata, n_components, cfg.output.hdi_prob)
-    _write(run_dir, "political", res, {"positions": None, "loadings": None})
+    _write(run_dir, "political", res, ("positions", "loadings"))
     political_figure(res, path=run_dir / "political.png")
     return res
 
