@@ -34,10 +34,11 @@ def _append(path: Path, rec: dict) -> None:
         append_jsonl(fh, rec)
 
 
-def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) -> np.ndarray:
-    """Run (or resume) the rounds; ``ask(prompts)`` asks what is missing and returns how much still is."""
+def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask, dataset_of) -> np.ndarray:
+    """Run (or resume) the rounds; ``ask(prompts)`` asks what is missing and returns how much still is;
+    ``dataset_of(prompts)`` is the stored answers to those prompts."""
     from .active import _release_compiled, choose_pairs
-    from .elicitation import LOG_FILE, RequestLog, _dataset, design_pairs, prompts_for
+    from .elicitation import design_pairs, prompts_for
     from .inference import fit_run
     from .results import heldout_summary
     from .simulate import paper_pair_count
@@ -73,9 +74,7 @@ def run_rounds(cfg: ElicitConfig, outcomes: pd.DataFrame, run_dir: Path, ask) ->
         if len(pairs) >= budget:
             _append(path, {"type": "stop", "reason": f"pair budget {budget} reached", "pairs": len(pairs)})
             return pairs
-        log = RequestLog(run_dir / LOG_FILE)
-        log.close()
-        data = _dataset(cfg, outcomes, log, {p.key(s) for p in prompts for s in p.samples})
+        data = dataset_of(prompts)
         idata = fit_run(data, fit_cfg).idata
         post = idata.posterior
         _release_compiled()

@@ -29,6 +29,7 @@ A recipe looks like::
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -299,22 +300,76 @@ class CalibrationConfig(_Frozen):
 
 
 
-class ServerConfig(_Frozen):
-    """An OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, Ollama, ...)."""
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
-    base_url: str = Field(description="e.g. http://127.0.0.1:8080/v1")
+
+class ServerConfig(_Frozen):
+    """One model behind an OpenAI-compatible endpoint (OpenAI, vLLM, llama.cpp server, Ollama, ...).
+
+    The entries of a models file (``models_file``) have the same fields.
+    """
+
+    name: str | None = Field(None, description="label of the model in datasets and ledgers (default: model)")
+    base_url: str = Field(description="e.g. http://127.0.0.1:8080/v1 (http or https)")
     model: str
+    provider: str | None = Field(None, description="who serves it (default: the endpoint's host)")
+    api: Literal["chat", "completions"] = Field(
+        "chat", description="chat: /chat/completions with messages; completions: /completions with a plain-text "
+                            "prompt (base models)")
+    prompt_format: str = Field(
+        "{prompt}\n\nAnswer:", description="api completions: the plain-text prompt around the question")
+    system_message: bool = Field(True, description="the model takes a system message (else it is left out)")
+    token_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens", description="name of the output-length parameter (newer OpenAI models want "
+                                  "max_completion_tokens)")
+    extra_body: dict = Field(default_factory=dict, description="extra request fields sent as they are")
     api_key_env: str | None = Field(
         None, description="NAME of the environment variable holding the API key (the key never goes in configs)")
     concurrency: int = Field(4, ge=1, description="requests in flight at once")
-    timeout_s: float = Field(60.0, gt=0)
-    max_retries: int = Field(6, ge=0, description="retries per request on 429, 5xx, timeouts, dropped connections")
+    requests_per_minute: float | None = Field(None, gt=0, description="rate limit on requests")
+    tokens_per_minute: float | None = Field(None, gt=0, description="rate limit on (estimated) tokens")
+    timeout_s: float = Field(60.0, gt=0, description="total deadline of one request, however the bytes arrive")
+    max_retries: int = Field(6, ge=0, description="retries per request on 429, 5xx, timeouts, dropped connections, "
+                                                  "malformed or empty responses")
     backoff_s: float = Field(1.0, gt=0, description="first retry delay; doubles each retry, with jitter")
     max_backoff_s: float = Field(60.0, gt=0)
+    circuit_breaker: int = Field(8, ge=1, description="stop after this many consecutive connection failures")
+    preflight: bool = Field(True, description="ask one question first and stop at once if the endpoint, model "
+                                              "or key is wrong")
     supports_n: bool = Field(False, description="ask for K answers in one request with n=K (else K requests)")
     send_seed: bool = Field(True, description="send a per-answer seed (reproducible where the server honours it)")
+    batch: bool = Field(False, description="ask through the OpenAI Batch API (files + batches endpoints)")
+    batch_poll_s: float = Field(30.0, gt=0, description="batch mode: seconds between status checks")
+    batch_max_requests: int = Field(50000, ge=1, description="batch mode: requests per batch")
     price_input_per_mtok: float = Field(0.0, ge=0, description="cost ledger: price per million prompt tokens")
     price_output_per_mtok: float = Field(0.0, ge=0)
+    batch_discount: float = Field(0.5, ge=0, le=1, description="batch mode: share of the price paid")
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        from .redact import check_url
+
+        return check_url(v)
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, v: str | None) -> str | None:
+        if v is not None and not _ENV_NAME.match(v):
+            raise ValueError("must be the NAME of an environment variable (letters, digits, _), not the key "
+                             "itself; the value given is not shown")
+        return v
+
+    @field_validator("prompt_format")
+    @classmethod
+    def _format(cls, v: str) -> str:
+        if "{prompt}" not in v:
+            raise ValueError("prompt_format needs {prompt}")
+        return v
+
+    @property
+    def label(self) -> str:
+        return self.name or self.model
 
 
 class ActiveConfig(_Frozen):
@@ -368,14 +423,33 @@ class ExperimentConfig(_Frozen):
 
 
 class ElicitConfig(_Frozen):
-    """An elicitation recipe (``bayes-utility elicit``): results go to ``output.dir/name/``."""
+    """An elicitation recipe (``bayes-utility elicit``): results go to ``output.dir/name/``.
+
+    The models asked: ``server`` (one model), or ``models`` (a list of model entries, or of
+    names from ``models_file``), or both. Answers are kept in the answer store
+    (``store``, default ``output.dir/answers.sqlite``), shared by every experiment there.
+    """
 
     name: str = "elicitation"
-    server: ServerConfig
+    server: ServerConfig | None = None
+    models: list[str | ServerConfig] = Field(default_factory=list)
+    models_file: str | None = Field(None, description="YAML file: models: {name: {base_url, model, ...}}")
     experiment: ExperimentConfig
+    store: str | None = Field(None, description="answer store (SQLite); default output.dir/answers.sqlite")
     output: OutputConfig = Field(default_factory=OutputConfig)
 
     _safe_name = field_validator("name")(_plain_folder_name)
+
+    @model_validator(mode="after")
+    def _some_model(self):
+        if self.server is None and not self.models:
+            raise ValueError("name the models to ask: server (one model) or models (a list)")
+        if any(isinstance(m, str) for m in self.models) and not self.models_file:
+            raise ValueError("models given by name need models_file")
+        return self
+
+    def store_path(self, out: str | Path | None = None) -> Path:
+        return Path(self.store) if self.store else Path(out or self.output.dir) / "answers.sqlite"
 
 
 class ConfigError(ValueError):
@@ -422,6 +496,66 @@ def load_elicit_config(path: str | Path) -> ElicitConfig:
     return _validate(ElicitConfig, _read_yaml(path), path)
 
 
+def load_models_file(path: str | Path) -> dict[str, ServerConfig]:
+    """The models of a models file: ``models: {name: {base_url, model, api_key_env, ...}}``."""
+    path = Path(path)
+    raw = _read_yaml(path)
+    entries = raw.get("models")
+    if set(raw) != {"models"} or not isinstance(entries, dict) or not entries:
+        raise ConfigError(f"{path}: expected one top-level key 'models' mapping names to model entries")
+    out = {}
+    for name, entry in entries.items():
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{path}: models.{name}: expected a mapping of fields")
+        try:
+            out[str(name)] = ServerConfig.model_validate({"name": str(name), **entry})
+        except ValidationError as exc:
+            lines = [f"  models.{name}.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()]
+            raise ConfigError(f"{path}: invalid model entry\n" + "\n".join(lines)) from None
+    return out
+
+
+def resolve_models(cfg: ElicitConfig, select: list[str] | None = None,
+                   models_file: str | Path | None = None) -> list[ServerConfig]:
+    """The models an elicitation asks, in order: ``server``, then ``models`` (names looked up in the
+    models file); ``select`` (e.g. from ``--models a,b``) picks by name from all of them and from the
+    models file. Labels must be unique."""
+    file = models_file or cfg.models_file
+    registry = load_models_file(file) if file else {}
+    chosen = ([cfg.server] if cfg.server is not None else [])
+    for m in cfg.models:
+        if isinstance(m, str):
+            if m not in registry:
+                raise ConfigError(f"model {m!r} is not in {file} (has {', '.join(sorted(registry))})")
+            chosen.append(registry[m])
+        else:
+            chosen.append(m)
+    if select:
+        pool = {m.label: m for m in chosen} | {k: v for k, v in registry.items() if k not in {m.label for m in chosen}}
+        unknown = [s for s in select if s not in pool]
+        if unknown:
+            raise ConfigError(f"unknown model(s) {', '.join(unknown)}; known: {', '.join(sorted(pool))}")
+        chosen = [pool[s] for s in select]
+    labels = [m.label for m in chosen]
+    dup = sorted({x for x in labels if labels.count(x) > 1})
+    if dup:
+        raise ConfigError(f"two models share the label {dup[0]!r}: give each a distinct name")
+    if not chosen:
+        raise ConfigError("no model to ask")
+    return chosen
+
+
+def _public(obj):
+    """A dumped config with credentials removed from every base_url."""
+    from .redact import public_url
+
+    if isinstance(obj, dict):
+        return {k: public_url(v) if k == "base_url" and isinstance(v, str) else _public(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_public(v) for v in obj]
+    return obj
+
+
 def dump_config(cfg: RunConfig | CalibrationConfig | ElicitConfig) -> str:
-    """The resolved config as YAML (every default spelled out)."""
-    return yaml.safe_dump(cfg.model_dump(mode="json"), sort_keys=False)
+    """The resolved config as YAML (every default spelled out; no credentials in URLs)."""
+    return yaml.safe_dump(_public(cfg.model_dump(mode="json")), sort_keys=False)

@@ -1,108 +1,118 @@
-"""Eliciting forced-choice answers from an LLM behind an OpenAI-compatible API.
+"""Eliciting forced-choice answers from LLMs behind OpenAI-compatible APIs.
 
-``bayes-utility elicit CONFIG`` asks every question of an experiment (each pair of
-outcomes in both presentation orders, K answers each) and writes
-``output.dir/NAME/``:
+``bayes-utility elicit CONFIG [--models a,b,c]`` asks every question of an experiment
+(each pair of outcomes in both presentation orders, K answers each) of every model
+named, and writes ``output.dir/NAME/``:
 
 =====================  ========================================================
-``requests.jsonl``     the durable log: one line per answer or final failure,
-                       appended and fsync'ed as it arrives (prompt hash, model,
-                       parameters, timestamps, token counts, raw text, parsed
-                       answer; errors with their type and attempts)
-``dataset/``           outcomes and raw responses as a dataset folder, ready for
-                       ``bayes-utility fit --data output.dir/NAME/dataset``
-``ledger.json``        requests, answers, failures, tokens and cost
-``config.yaml``        the resolved recipe (the API key's variable name, never
-                       the key)
+``dataset/``           outcomes and raw responses of every model (``respondent``
+                       is the model's label), ready for ``bayes-utility fit``
+                       (``thurstonian_hierarchical`` fits many models at once)
+``ledger.json``        per model: requests (answered, retried, failed), answers,
+                       tokens and cost, this run and all runs
+``config.yaml``        the resolved recipe (no key, no credentials in URLs)
+``experiment.json``    the experiment and models of the latest launch
 =====================  ========================================================
 
-Never losing an answer
-    The log is the record. Rerunning the same command after an interrupt (Ctrl-C,
-    ``kill -9``, the server going away) reads it, skips every answer already
-    there and asks only for the missing ones: no question is asked twice once it
-    has its answer, and no answer in the log is lost. Requests that failed for
-    good (after retries) are asked again on the next run; their failures stay in
-    the log.
+Answers live in the answer store (:mod:`bayes_utility.store`, SQLite, by default
+``output.dir/answers.sqlite``), keyed by model identity, the exact request and the
+sample index. Rerunning after an interrupt (Ctrl-C, ``kill -9``, the server going
+away) asks only what the store lacks; so does a changed design or an added outcome,
+and switching a model under the same run name asks that model anew. Request logs of
+earlier versions (``requests.jsonl``) in the run folder are imported on the first run.
 
-Requests
-    The official ``openai`` async client, at most ``server.concurrency`` in flight,
-    a per-request timeout, and retries with exponential backoff and jitter on rate
-    limits (429), server errors (5xx), timeouts and dropped connections. Other
-    errors (e.g. 400) are final at once. One failing request never stops the run.
+Everything is checked before the first request: the recipe, the outcomes (ids, texts,
+duplicates), the template, the design, the models and their keys. Requests: see
+:mod:`bayes_utility.asking` (retries, deadlines, circuit breaker, preflight, rate
+limits, the Batch API).
 """
 from __future__ import annotations
 
 import asyncio
-import datetime as _dt
 import hashlib
 import json
 import logging
 import os
-import random
 import time
-import zlib
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import numpy as np
 import pandas as pd
 
-from .config import ElicitConfig, dump_config
-from .data import DEFAULT_TEMPLATE, PreferenceData, load_dataset, read_outcomes
-from .jsonl import append_jsonl, read_jsonl
-from .prompts import REASONING_TEMPLATES, TEMPLATES, parse_answer
+from .asking import Item, ModelAsker, Progress, first_token_preference, retry_after  # noqa: F401 (re-exports)
+from .config import ElicitConfig, ServerConfig, dump_config, resolve_models
+from .data import DEFAULT_TEMPLATE, DataValidationError, PreferenceData, load_dataset, read_outcomes, validate_outcomes
 from .optionsets import random_regular_pairs
+from .prompts import REASONING_TEMPLATES, TEMPLATES
+from .redact import public_url
 from .simulate import pair_design, paper_pair_count
+from .store import AnswerStore, StoreError, digest
 
 logger = logging.getLogger(__name__)
 
-LOG_FILE = "requests.jsonl"
+LEGACY_LOG = "requests.jsonl"
+_retry_after = retry_after  # the name earlier versions exported
 
 
 class ElicitationError(RuntimeError):
-    """An elicitation cannot start (bad recipe, missing key, changed experiment)."""
+    """An elicitation cannot start or go on (bad recipe, missing key, locked store, stopped model)."""
 
 
 @dataclass(frozen=True)
 class Prompt:
-    """One prompt (a pair in one order) and the answer slots it still needs."""
+    """One prompt (a pair in one order) and its answer slots."""
 
     outcome_a: str
     outcome_b: str
     text: str
     samples: tuple[int, ...]
 
-    def key(self, sample: int) -> str:
-        return answer_key(self.outcome_a, self.outcome_b, sample)
-
-
-def answer_key(outcome_a: str, outcome_b: str, sample: int) -> str:
-    return f"{outcome_a}|{outcome_b}|{sample}"
-
 
 # ------------------------------------------------------------------ the experiment
 def load_outcomes(cfg: ElicitConfig) -> pd.DataFrame:
+    """The outcomes asked about, checked (ids present and unique, texts present)."""
     src = cfg.experiment.outcomes
     path = Path(src)
-    if src.startswith("builtin:") or path.is_dir():
-        outcomes = load_dataset(src).outcomes
-    else:
-        outcomes = read_outcomes(path)
+    try:
+        if src.startswith("builtin:") or path.is_dir():
+            outcomes = load_dataset(src).outcomes
+        else:
+            if not path.exists():
+                raise ElicitationError(f"experiment.outcomes: {src}: no such file")
+            outcomes = validate_outcomes(read_outcomes(path))
+    except DataValidationError as exc:
+        raise ElicitationError(str(exc)) from None
+    except (ValueError, OSError) as exc:
+        raise ElicitationError(f"experiment.outcomes: {src}: {exc}") from None
     if cfg.experiment.max_outcomes:
         outcomes = outcomes.head(cfg.experiment.max_outcomes).reset_index(drop=True)
+    if len(outcomes) < 2:
+        raise ElicitationError(f"experiment.outcomes: {src}: at least two outcomes are needed")
     return outcomes
 
 
 def template_text(cfg: ElicitConfig) -> str:
     exp = cfg.experiment
     if exp.template_file:
-        text = Path(exp.template_file).read_text()
+        try:
+            text = Path(exp.template_file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ElicitationError(f"experiment.template_file: {exp.template_file}: {exc}") from None
         if "{option_A}" not in text or "{option_B}" not in text:
             raise ElicitationError(f"{exp.template_file}: a template needs both {{option_A}} and {{option_B}}")
         return text
     if exp.template not in TEMPLATES:
         raise ElicitationError(f"unknown template {exp.template!r}; have {sorted(TEMPLATES)} or set template_file")
     return TEMPLATES[exp.template]
+
+
+def fill(template: str, option_a: str, option_b: str) -> str:
+    """The template with its two placeholders filled; any other braces are left as they are."""
+    marker = "\x00B\x00"
+    return template.replace("{option_B}", marker).replace("{option_A}", option_a).replace(marker, option_b)
 
 
 def design_pairs(cfg: ElicitConfig, n: int) -> np.ndarray:
@@ -129,7 +139,7 @@ def prompts_for(cfg: ElicitConfig, outcomes: pd.DataFrame, pairs: np.ndarray) ->
     ids, texts = outcomes["id"].astype(str).tolist(), outcomes["text"].astype(str).tolist()
     tmpl = template_text(cfg)
     k = tuple(range(cfg.experiment.answers_per_order))
-    return [Prompt(ids[a], ids[b], tmpl.format(option_A=texts[a], option_B=texts[b]), k)
+    return [Prompt(ids[a], ids[b], fill(tmpl, texts[a], texts[b]), k)
             for i, j in pairs for a, b in ((int(i), int(j)), (int(j), int(i)))]
 
 
@@ -139,325 +149,362 @@ def plan(cfg: ElicitConfig) -> tuple[pd.DataFrame, list[Prompt]]:
     return outcomes, prompts_for(cfg, outcomes, design_pairs(cfg, len(outcomes)))
 
 
-# ------------------------------------------------------------------ the durable log
-class RequestLog:
-    """Append-only JSON Lines log; every record is flushed and fsync'ed when written."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.answers: dict[str, dict] = {}
-        self.failures: dict[str, dict] = {}
-        self.records = 0
-        for rec in read_jsonl(path):
-            self._index(rec)
-        self._fh = open(path, "a", encoding="utf-8")
-
-    def _index(self, rec: dict) -> None:
-        self.records += 1
-        if rec["type"] == "answer":
-            self.answers.setdefault(rec["key"], rec)  # the first answer of a slot is the answer
-        elif rec["type"] == "failure":
-            self.failures[rec["key"]] = rec
-
-    def append(self, rec: dict) -> None:
-        append_jsonl(self._fh, rec)
-        self._index(rec)
-
-    def close(self) -> None:
-        self._fh.close()
+# ------------------------------------------------------------------ models and requests
+def model_identity(spec: ServerConfig) -> dict:
+    """What identifies a model in the store: provider, model, API kind, endpoint (no credentials)."""
+    endpoint = public_url(spec.base_url).rstrip("/")
+    provider = spec.provider or (urlsplit(spec.base_url).hostname or "")
+    core = {"provider": provider, "model": spec.model, "api": spec.api, "endpoint": endpoint}
+    return {**core, "key": digest(core)[:32], "label": spec.label}
 
 
-# ------------------------------------------------------------------ requests
-@dataclass
-class Progress:
-    answers: int = 0
-    failures: int = 0
-    retries: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    requests: int = 0
-    started: float = field(default_factory=time.perf_counter)
+def request_body(cfg: ElicitConfig, spec: ServerConfig, text: str) -> tuple[str, dict]:
+    """The request (without model, n and seed) for one prompt, and its key."""
+    exp = cfg.experiment
+    params: dict = {"temperature": exp.temperature, spec.token_param: exp.max_tokens, **spec.extra_body}
+    if spec.api == "chat":
+        if exp.logprobs:
+            params.update(logprobs=True, top_logprobs=exp.top_logprobs)
+        system = [{"role": "system", "content": exp.system_message}] if exp.system_message and spec.system_message \
+            else []
+        body = {"api": "chat", "messages": system + [{"role": "user", "content": text}], "params": params}
+    else:
+        if exp.logprobs:
+            params["logprobs"] = min(exp.top_logprobs, 5)
+        body = {"api": "completions", "prompt": spec.prompt_format.replace("{prompt}", text), "params": params}
+    return digest(body)[:32], body
 
 
-def _api_key(cfg: ElicitConfig) -> str:
-    name = cfg.server.api_key_env
+def items_for(cfg: ElicitConfig, spec: ServerConfig, prompts: list[Prompt]) -> list[Item]:
+    out = []
+    for p in prompts:
+        key, body = request_body(cfg, spec, p.text)
+        out.append(Item(p.outcome_a, p.outcome_b, key, body, p.samples))
+    return out
+
+
+def pending(items: list[Item], answered: set[tuple[str, int]]) -> list[Item]:
+    """The items with their samples that have no answer yet (each slot once, whatever asked it)."""
+    out, seen = [], set()
+    for it in items:
+        missing = tuple(s for s in it.samples if (it.request_key, s) not in answered
+                        and (it.request_key, s) not in seen)
+        seen.update((it.request_key, s) for s in missing)
+        if missing:
+            out.append(Item(it.outcome_a, it.outcome_b, it.request_key, it.body, missing))
+    return out
+
+
+def api_key(spec: ServerConfig) -> str:
+    name = spec.api_key_env
     if name is None:
         return "not-needed"
     key = os.environ.get(name)
     if not key:
-        raise ElicitationError(f"the environment variable {name} (server.api_key_env) is not set")
+        raise ElicitationError(f"model {spec.label}: the environment variable {name} (api_key_env) is not set")
     return key
-
-
-def _seed(cfg: ElicitConfig, key: str) -> int:
-    return zlib.crc32(f"{cfg.experiment.seed}|{key}".encode()) & 0x7FFFFFFF
-
-
-def _retryable(exc: Exception) -> bool:
-    import openai
-
-    if isinstance(exc, (openai.RateLimitError, openai.APITimeoutError, openai.APIConnectionError,
-                        openai.InternalServerError)):
-        return True
-    return isinstance(exc, openai.APIStatusError) and exc.status_code >= 500
-
-
-def _retry_after(exc: Exception) -> float:
-    """Seconds a server asked us to wait (``Retry-After`` in seconds), else 0."""
-    response = getattr(exc, "response", None)
-    try:
-        return max(0.0, float(response.headers.get("retry-after", 0))) if response is not None else 0.0
-    except (TypeError, ValueError):  # an HTTP date or garbage: fall back to the backoff
-        return 0.0
-
-
-async def _ask(client, cfg: ElicitConfig, prompt: Prompt, log: RequestLog, sem: asyncio.Semaphore,
-               progress: Progress, on_done) -> None:
-    """Ask one prompt for its missing samples (one request with n=, or one per sample)."""
-    srv, exp = cfg.server, cfg.experiment
-    groups = [prompt.samples] if srv.supports_n else [(s,) for s in prompt.samples]
-    messages = ([{"role": "system", "content": exp.system_message}] if exp.system_message else []) + [
-        {"role": "user", "content": prompt.text}]
-    prompt_sha = hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest()[:16]
-    for samples in groups:
-        while samples:
-            params = {"temperature": exp.temperature, "max_tokens": exp.max_tokens}
-            if exp.logprobs:
-                params.update(logprobs=True, top_logprobs=exp.top_logprobs)
-            if len(samples) > 1:
-                params["n"] = len(samples)
-            if srv.send_seed:
-                params["seed"] = _seed(cfg, prompt.key(samples[0]))
-            got = await _request(client, cfg, prompt, samples, messages, params, prompt_sha, log, sem, progress)
-            on_done(len(got))
-            samples = tuple(s for s in samples if s not in got) if got else ()
-
-
-async def _request(client, cfg, prompt, samples, messages, params, prompt_sha, log, sem, progress) -> set[int]:
-    """One request with retries; logs each answer (or the final failure); returns the samples answered."""
-    srv = cfg.server
-    for attempt in range(srv.max_retries + 1):
-        started = _dt.datetime.now(_dt.timezone.utc)
-        t0 = time.perf_counter()
-        try:
-            async with sem:
-                progress.requests += 1
-                resp = await client.chat.completions.create(model=srv.model, messages=messages, **params)
-        except Exception as exc:  # noqa: BLE001 - every failure is recorded, none stops the run
-            if _retryable(exc) and attempt < srv.max_retries:
-                progress.retries += 1
-                delay = min(srv.max_backoff_s, srv.backoff_s * 2 ** attempt) * random.uniform(0.5, 1.5)
-                await asyncio.sleep(max(delay, min(_retry_after(exc), srv.max_backoff_s)))
-                continue
-            for s in samples:
-                log.append({"type": "failure", "key": prompt.key(s), "outcome_a": prompt.outcome_a,
-                            "outcome_b": prompt.outcome_b, "sample": s, "model": srv.model,
-                            "error": f"{type(exc).__name__}: {exc}"[:500], "attempts": attempt + 1,
-                            "retryable": _retryable(exc), "time": started.isoformat()})
-            progress.failures += len(samples)
-            return set()
-        seconds = time.perf_counter() - t0
-        usage = getattr(resp, "usage", None)
-        p_tok = int(getattr(usage, "prompt_tokens", 0) or 0)
-        c_tok = int(getattr(usage, "completion_tokens", 0) or 0)
-        progress.prompt_tokens += p_tok
-        progress.completion_tokens += c_tok
-        got = set()
-        for s, choice in zip(samples, resp.choices or []):
-            raw = choice.message.content if choice.message else None
-            extra = first_token_preference(choice) if cfg.experiment.logprobs else {}
-            log.append({**extra,
-                "type": "answer", "key": prompt.key(s), "outcome_a": prompt.outcome_a,
-                "outcome_b": prompt.outcome_b, "sample": s, "model": srv.model,
-                "returned_model": getattr(resp, "model", None), "prompt_sha256": prompt_sha, "params": params,
-                "time": started.isoformat(), "seconds": round(seconds, 4), "raw": raw,
-                "answer": parse_answer(raw, reasoning=cfg.experiment.reasoning
-                                       or cfg.experiment.template in REASONING_TEMPLATES),
-                "finish_reason": getattr(choice, "finish_reason", None),
-                "usage": {"prompt_tokens": p_tok, "completion_tokens": c_tok, "choices": len(resp.choices or [])},
-            })
-            got.add(s)
-        progress.answers += len(got)
-        return got
-    return set()
-
-
-def first_token_preference(choice) -> dict:
-    """P("A") from the first generated token's top logprobs, renormalised over "A" and "B".
-
-    Tokens are matched after stripping spaces, quotes and periods (" A", "A." count
-    as "A"). ``logprob_mass`` is the probability the top list puts on "A" or "B" at
-    all; with little mass the renormalised P("A") says little. Empty when the server
-    returned no logprobs.
-    """
-    lp = getattr(choice, "logprobs", None)
-    content = getattr(lp, "content", None) if lp is not None else None
-    if not content:
-        return {}
-    mass = {"A": 0.0, "B": 0.0}
-    for alt in content[0].top_logprobs or []:
-        tok = (alt.token or "").strip().strip("\"'`*.").strip()
-        if tok in mass:
-            mass[tok] += float(np.exp(alt.logprob))
-    total = mass["A"] + mass["B"]
-    return {"logprob_p_a": mass["A"] / total if total > 0 else None, "logprob_mass": total}
 
 
 # ------------------------------------------------------------------ the run
 @dataclass
 class ElicitationResult:
     run_dir: Path
+    store: Path
     data: PreferenceData | None
     total: int
     answered: int
     missing: int
     progress: Progress
     ledger: dict
+    stopped: dict = field(default_factory=dict)  # model label -> why it stopped
 
 
-def pending(prompts: list[Prompt], log: RequestLog) -> list[Prompt]:
-    """The prompts with their samples that have no answer in the log yet."""
-    out = []
-    for p in prompts:
-        missing = tuple(s for s in p.samples if p.key(s) not in log.answers)
-        if missing:
-            out.append(Prompt(p.outcome_a, p.outcome_b, p.text, missing))
-    return out
+@dataclass
+class _Prepared:
+    outcomes: pd.DataFrame
+    pairs: np.ndarray
+    prompts: list[Prompt]
+    specs: list[ServerConfig]
+    keys: dict[str, str]
 
 
-def dry_run(cfg: ElicitConfig, out: str | Path | None = None) -> str:
-    """What a run would ask, without asking anything."""
-    outcomes, prompts = plan(cfg)
-    run_dir = Path(out or cfg.output.dir) / cfg.name
-    log_path = run_dir / LOG_FILE
-    done = 0
-    if log_path.exists():
-        log = RequestLog(log_path)
-        done = len(log.answers)
-        log.close()
+def prepare(cfg: ElicitConfig, models: list[str] | None = None, models_file: str | None = None,
+            check_keys: bool = True) -> _Prepared:
+    """Everything checked before the first request: models, keys, outcomes, template, design."""
+    specs = resolve_models(cfg, models, models_file)
+    keys = {s.label: api_key(s) for s in specs} if check_keys else {}
+    if cfg.experiment.design == "active" and (len(specs) > 1 or specs[0].batch):
+        raise ElicitationError("design 'active' asks one model at a time, live (not in batch mode)")
+    outcomes = load_outcomes(cfg)
+    pairs = design_pairs(cfg, len(outcomes))
+    prompts = prompts_for(cfg, outcomes, pairs)
+    return _Prepared(outcomes, pairs, prompts, specs, keys)
+
+
+def dry_run(cfg: ElicitConfig, out: str | Path | None = None, models: list[str] | None = None,
+            models_file: str | None = None) -> str:
+    """What a run would ask, without asking or writing anything."""
+    prep = prepare(cfg, models, models_file, check_keys=False)
+    store_path = cfg.store_path(out)
     k = cfg.experiment.answers_per_order
-    n_pairs = len(prompts) // 2
-    head = f"{len(outcomes)} outcomes, {n_pairs} pairs, both orders, {k} answers each"
+    n, n_pairs = len(prep.outcomes), len(prep.prompts) // 2
+    head = f"{n} outcomes, {n_pairs} pairs, both orders, {k} answers each"
     if cfg.experiment.design == "active":
-        n = len(outcomes)
         n_pairs = min(cfg.experiment.active.budget_pairs or paper_pair_count(n), n * (n - 1) // 2)
-        head = (f"{len(outcomes)} outcomes, active learning ({cfg.experiment.active.strategy}): up to {n_pairs} "
+        head = (f"{n} outcomes, active learning ({cfg.experiment.active.strategy}): up to {n_pairs} "
                 f"pairs in rounds of {cfg.experiment.active.round_pairs}, both orders, {k} answers each")
     total = n_pairs * 2 * k
-    todo = total - done
-    requests = (todo + k - 1) // k if cfg.server.supports_n else todo
-    return (f"{head}: {total} answers; {done} already in {log_path}; {todo} to ask in about {requests} requests "
-            f"to {cfg.server.model} at {cfg.server.base_url}")
-
-
-def run_elicitation(cfg: ElicitConfig, out: str | Path | None = None, *, progress_bar: bool = True
-                    ) -> ElicitationResult:
-    """Ask every missing answer of the experiment; write the log, the dataset and the ledger.
-
-    With ``design: active`` it runs rounds (ask, refit, choose the next pairs) until the
-    pair budget or the target interval width is reached; the pairs chosen in each round
-    are appended to ``rounds.jsonl`` so that a rerun resumes in the same round.
-    """
-    api_key = _api_key(cfg)  # before anything is written
-    outcomes = load_outcomes(cfg)
-    run_dir = Path(out or cfg.output.dir) / cfg.name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    experiment_json = cfg.experiment.model_dump_json()
-    stamp = run_dir / "experiment.json"
-    if stamp.exists() and stamp.read_text() != experiment_json:
-        raise ElicitationError(f"{run_dir} holds answers to a different experiment; choose another name")
-    stamp.write_text(experiment_json)
-    (run_dir / "config.yaml").write_text(dump_config(cfg))
-    progress = Progress()
-    if cfg.experiment.design == "active":
-        from .active_elicitation import run_rounds
-
-        pairs = run_rounds(cfg, outcomes, run_dir, lambda prompts: _ask_missing(cfg, api_key, prompts, run_dir,
-                                                                                 progress, progress_bar))
-    else:
-        pairs = design_pairs(cfg, len(outcomes))
-        _ask_missing(cfg, api_key, prompts_for(cfg, outcomes, pairs), run_dir, progress, progress_bar)
-    prompts = prompts_for(cfg, outcomes, pairs)
-    log = RequestLog(run_dir / LOG_FILE)
-    log.close()
-    wanted = {p.key(s) for p in prompts for s in p.samples}
-    total = len(wanted)
-    answered = len(wanted & set(log.answers))
-    data = _write_dataset(cfg, outcomes, log, wanted, run_dir / "dataset") if answered else None
-    ledger = _ledger(cfg, log, progress, total, answered)
-    (run_dir / "ledger.json").write_text(json.dumps(ledger, indent=2) + "\n")
-    return ElicitationResult(run_dir=run_dir, data=data, total=total, answered=answered, missing=total - answered,
-                             progress=progress, ledger=ledger)
-
-
-def _ask_missing(cfg: ElicitConfig, api_key: str, prompts: list[Prompt], run_dir: Path, progress: Progress,
-                 progress_bar: bool) -> int:
-    """Ask the answers of ``prompts`` not yet in the log; returns how many are still missing."""
-    import openai
-
-    log = RequestLog(run_dir / LOG_FILE)
-    todo = pending(prompts, log)
-    total = sum(len(p.samples) for p in prompts)
+    lines = [f"{head}: {total} answers per model; store {store_path}"]
+    store = None
+    if store_path.exists():
+        try:
+            store = AnswerStore(store_path, write=False)
+        except StoreError as exc:
+            raise ElicitationError(str(exc)) from None
     try:
-        if todo:
-            client = openai.AsyncOpenAI(base_url=cfg.server.base_url, api_key=api_key,
-                                        timeout=cfg.server.timeout_s, max_retries=0)
-            asyncio.run(_run_all(client, cfg, todo, log, progress, total,
-                                 total - sum(len(p.samples) for p in todo), progress_bar))
-        return sum(len(p.samples) for p in pending(prompts, log))
+        for spec in prep.specs:
+            ident = model_identity(spec)
+            items = items_for(cfg, spec, prep.prompts)
+            done = store.answered(ident["key"]) if store else set()
+            todo = sum(len(it.samples) for it in pending(items, done))
+            have = total - todo if cfg.experiment.design != "active" else len(done)
+            requests = (todo + k - 1) // k if spec.supports_n else todo
+            mode = "in batches" if spec.batch else "in about"
+            lines.append(f"  {spec.label}: {have} already in the store; {todo} to ask {mode} {requests} requests "
+                         f"to {spec.model} at {public_url(spec.base_url)} ({spec.api})")
     finally:
-        log.close()
+        if store:
+            store.close()
+    return "\n".join(lines)
 
 
-async def _run_all(client, cfg, todo, log, progress, total, done, progress_bar) -> None:
+def _write_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def run_elicitation(cfg: ElicitConfig, out: str | Path | None = None, *, progress_bar: bool = True,
+                    models: list[str] | None = None, models_file: str | None = None, wait: bool = False,
+                    batch: bool | None = None) -> ElicitationResult:
+    """Ask every missing answer of the experiment of every model; write the dataset and the ledger.
+
+    ``models`` picks models by label (from the recipe and its models file); ``batch``
+    overrides each model's ``batch`` setting; ``wait`` waits for another writer of the
+    store instead of refusing. With ``design: active`` it runs rounds (ask, refit, choose
+    the next pairs) until the pair budget or the target interval width is reached.
+    """
+    prep = prepare(cfg, models, models_file)
+    if batch is not None:
+        prep.specs = [s.model_copy(update={"batch": batch}) for s in prep.specs]
+    run_dir = Path(out or cfg.output.dir) / cfg.name
+    store_path = cfg.store_path(out)
+    try:
+        store = AnswerStore(store_path, wait=wait)
+    except StoreError as exc:
+        raise ElicitationError(str(exc)) from None
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        if (run_dir / LEGACY_LOG).exists():
+            import_request_log(store, run_dir / LEGACY_LOG, cfg, prep)
+        _write_atomic(run_dir / "experiment.json", json.dumps(
+            {"experiment": cfg.experiment.model_dump(mode="json"),
+             "models": [{k: v for k, v in model_identity(s).items()} for s in prep.specs]}, indent=2) + "\n")
+        _write_atomic(run_dir / "config.yaml", dump_config(cfg))
+        run_id = uuid.uuid4().hex[:16]
+        experiment = digest(cfg.experiment.model_dump(mode="json"))[:16]
+        askers = {s.label: ModelAsker(s, model_identity(s), store, api_key=prep.keys[s.label], run_id=run_id,
+                                      experiment=experiment,
+                                      reasoning=cfg.experiment.reasoning
+                                      or cfg.experiment.template in REASONING_TEMPLATES,
+                                      logprobs=cfg.experiment.logprobs) for s in prep.specs}
+        if cfg.experiment.design == "active":
+            from .active_elicitation import run_rounds
+
+            asker = next(iter(askers.values()))
+            spec = prep.specs[0]
+
+            def ask(prompts):
+                _ask_all(cfg, store, {spec.label: asker}, {spec.label: items_for(cfg, spec, prompts)}, progress_bar)
+                return sum(len(it.samples) for it in pending(items_for(cfg, spec, prompts),
+                                                             store.answered(asker.ident["key"])))
+
+            pairs = run_rounds(cfg, prep.outcomes, run_dir, ask,
+                               lambda prompts: _dataset(cfg, prep.outcomes, store, prep.specs, prompts))
+            prompts = prompts_for(cfg, prep.outcomes, pairs)
+        else:
+            prompts = prep.prompts
+            _ask_all(cfg, store, askers, {s.label: items_for(cfg, s, prompts) for s in prep.specs}, progress_bar)
+        return _finish(cfg, store, store_path, run_dir, prep, prompts, askers, run_id)
+    finally:
+        store.close()
+
+
+def _ask_all(cfg, store: AnswerStore, askers: dict[str, ModelAsker], items: dict[str, list[Item]],
+             progress_bar: bool) -> None:
+    """Ask every model its pending items at once (each model with its own limits)."""
     from tqdm.auto import tqdm
 
-    sem = asyncio.Semaphore(cfg.server.concurrency)
-    with tqdm(total=total, initial=done, desc="answers", unit="ans", disable=not progress_bar) as bar:
+    todo = {label: pending(its, store.answered(askers[label].ident["key"])) for label, its in items.items()}
+    total = sum(len(it.samples) for its in items.values() for it in its)
+    left = sum(len(it.samples) for its in todo.values() for it in its)
+    if not left:
+        return
+    with tqdm(total=total, initial=total - left, desc="answers", unit="ans", disable=not progress_bar) as bar:
+        started = time.perf_counter()
+
         def on_done(n: int) -> None:
-            elapsed = time.perf_counter() - progress.started
-            bar.set_postfix(failures=progress.failures, retries=progress.retries,
-                            rate=f"{progress.answers / max(elapsed, 1e-9):.1f}/s", refresh=False)
+            done = sum(a.progress.answers for a in askers.values())
+            bar.set_postfix(failures=sum(a.progress.failures for a in askers.values()),
+                            retries=sum(a.progress.retries for a in askers.values()),
+                            rate=f"{done / max(time.perf_counter() - started, 1e-9):.1f}/s", refresh=False)
             bar.update(n)
 
-        try:
-            await asyncio.gather(*(_ask(client, cfg, p, log, sem, progress, on_done) for p in todo))
-        finally:
-            await client.close()
+        for a in askers.values():
+            a.on_done = on_done
+
+        async def everything():
+            await asyncio.gather(*(askers[label].run_batch(its) if askers[label].spec.batch
+                                   else askers[label].run(its) for label, its in todo.items() if its))
+
+        asyncio.run(everything())
 
 
-def _dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, log: RequestLog, wanted: set[str]) -> PreferenceData:
-    """The logged answers to ``wanted`` as :class:`PreferenceData` (raw responses kept)."""
+def _dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, store: AnswerStore, specs: list[ServerConfig],
+             prompts: list[Prompt], logprobs: list | None = None) -> PreferenceData | None:
+    """The stored answers to ``prompts`` of every model as :class:`PreferenceData` (raw responses kept)."""
     template_id = Path(cfg.experiment.template_file).stem if cfg.experiment.template_file else cfg.experiment.template
-    rows = [{"respondent": cfg.server.model, "outcome_a": r["outcome_a"], "outcome_b": r["outcome_b"],
-             "answer": r["answer"], "sample_index": r["sample"], "prompt_template": template_id or DEFAULT_TEMPLATE,
-             "raw_text": r["raw"] if r["raw"] is not None else ""}
-            for k, r in log.answers.items() if k in wanted]
-    return PreferenceData.from_tables(outcomes, responses=pd.DataFrame(rows), source=f"elicited:{cfg.name}")
+    rows = []
+    for spec in specs:
+        ident = model_identity(spec)
+        have = store.answers(ident["key"])
+        for it in items_for(cfg, spec, prompts):
+            for s in it.samples:
+                rec = have.get((it.request_key, s))
+                if rec is None:
+                    continue
+                rows.append({"respondent": spec.label, "outcome_a": it.outcome_a, "outcome_b": it.outcome_b,
+                             "answer": rec["answer"], "sample_index": s,
+                             "prompt_template": template_id or DEFAULT_TEMPLATE,
+                             "raw_text": rec["raw"] if rec["raw"] is not None else ""})
+                if logprobs is not None:
+                    logprobs.append({"respondent": spec.label, "outcome_a": it.outcome_a,
+                                     "outcome_b": it.outcome_b, "sample_index": s, "p_a": rec["logprob_p_a"],
+                                     "mass": rec["logprob_mass"]})
+    if not rows:
+        return None
+    return PreferenceData.from_tables(outcomes, responses=pd.DataFrame(rows), source=f"elicited:{cfg.name}",
+                                      check_connected=False)
 
 
-def _write_dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, log: RequestLog, wanted: set[str],
-                   folder: Path) -> PreferenceData:
-    data = _dataset(cfg, outcomes, log, wanted)
-    data.write(folder, fmt="csv")
-    if cfg.experiment.logprobs:  # beside the sampled answers: P("A") per answer slot from logprobs
-        pd.DataFrame([{"outcome_a": r["outcome_a"], "outcome_b": r["outcome_b"], "sample_index": r["sample"],
-                       "p_a": r.get("logprob_p_a"), "mass": r.get("logprob_mass")}
-                      for k, r in log.answers.items() if k in wanted]).to_csv(folder / "logprobs.csv", index=False)
-    return data
+def _finish(cfg, store, store_path, run_dir, prep, prompts, askers, run_id) -> ElicitationResult:
+    logprobs = [] if cfg.experiment.logprobs else None
+    data = _dataset(cfg, prep.outcomes, store, prep.specs, prompts, logprobs)
+    if data is not None:
+        folder = run_dir / "dataset"
+        data.write(folder, fmt="csv")
+        if logprobs is not None:  # beside the sampled answers: P("A") per answer slot from logprobs
+            pd.DataFrame(logprobs).to_csv(folder / "logprobs.csv", index=False)
+    per_model = []
+    answered_total = wanted_total = 0
+    for spec in prep.specs:
+        ident = model_identity(spec)
+        its = items_for(cfg, spec, prompts)
+        slots = {(it.request_key, s) for it in its for s in it.samples}
+        have = store.answered(ident["key"])
+        answered = len(slots & have)
+        answered_total += answered
+        wanted_total += len(slots)
+        asker = askers[spec.label]
+        per_model.append({"label": spec.label, "model": spec.model, "provider": ident["provider"],
+                          "endpoint": ident["endpoint"], "api": spec.api, "mode": "batch" if spec.batch else "live",
+                          "answers_wanted": len(slots), "answers_in_store": answered,
+                          "missing": len(slots) - answered, "stopped": asker.stopped,
+                          "this_run": store.ledger(ident["key"], run_id), "all_runs": store.ledger(ident["key"])})
+    progress = Progress()
+    for a in askers.values():
+        for f in ("answers", "failures", "retries", "requests"):
+            setattr(progress, f, getattr(progress, f) + getattr(a.progress, f))
+    ledger = {"store": str(store_path), "run_id": run_id, "models": per_model,
+              "total": {"answers_wanted": wanted_total, "answers_in_store": answered_total,
+                        "missing": wanted_total - answered_total,
+                        "cost_all_runs": round(sum(m["all_runs"]["cost"] for m in per_model), 6)}}
+    _write_atomic(run_dir / "ledger.json", json.dumps(ledger, indent=2) + "\n")
+    return ElicitationResult(run_dir=run_dir, store=store_path, data=data, total=wanted_total,
+                             answered=answered_total, missing=wanted_total - answered_total, progress=progress,
+                             ledger=ledger, stopped={a.spec.label: a.stopped for a in askers.values() if a.stopped})
 
 
-def _ledger(cfg: ElicitConfig, log: RequestLog, progress: Progress, total: int, answered: int) -> dict:
-    p_tok = sum(r["usage"]["prompt_tokens"] for r in log.answers.values() if r.get("usage"))
-    c_tok = sum(r["usage"]["completion_tokens"] for r in log.answers.values() if r.get("usage"))
-    srv = cfg.server
-    return {
-        "model": srv.model, "base_url": srv.base_url, "answers_wanted": total, "answers_in_log": answered,
-        "missing": total - answered, "failures_logged": len(log.failures),
-        "this_run": {"requests": progress.requests, "answers": progress.answers, "failures": progress.failures,
-                     "retries": progress.retries, "prompt_tokens": progress.prompt_tokens,
-                     "completion_tokens": progress.completion_tokens,
-                     "seconds": round(time.perf_counter() - progress.started, 2)},
-        "all_runs": {"prompt_tokens": p_tok, "completion_tokens": c_tok,
-                     "cost": p_tok / 1e6 * srv.price_input_per_mtok + c_tok / 1e6 * srv.price_output_per_mtok},
-    }
+# ------------------------------------------------------------------ earlier request logs
+def _legacy_sha(messages: list[dict]) -> str:
+    return hashlib.sha256(json.dumps(messages, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def import_request_log(store: AnswerStore, path: Path, cfg: ElicitConfig, prep: _Prepared | None = None) -> dict:
+    """Import a ``requests.jsonl`` of an earlier version into the store (idempotent).
+
+    Each answer is matched to this recipe's request by its pair, its prompt hash and its
+    sampling parameters, and keyed by the model and endpoint it was asked of (from the
+    run folder's ``config.yaml`` of that version, else this recipe's endpoint). Answers
+    that match no request of this recipe are still imported, under a key of their own, so
+    that nothing is stranded (``bayes-utility store export`` shows them).
+    """
+    from .jsonl import read_jsonl
+
+    stamp = f"imported:{path.resolve()}:{path.stat().st_size}"
+    if store.db.execute("SELECT 1 FROM meta WHERE key=?", (stamp,)).fetchone():
+        return {"imported": 0, "matched": 0, "unmatched": 0, "skipped": "already imported"}
+    prep = prep or prepare(cfg, check_keys=False)
+    old_url = None
+    old_cfg = path.parent / "config.yaml"
+    if old_cfg.exists():
+        import yaml
+
+        try:
+            old_url = ((yaml.safe_load(old_cfg.read_text()) or {}).get("server") or {}).get("base_url")
+        except yaml.YAMLError:
+            old_url = None
+    exp = cfg.experiment
+    system = [{"role": "system", "content": exp.system_message}] if exp.system_message else []
+    by_pair = {}
+    for p in prep.prompts:
+        by_pair[(p.outcome_a, p.outcome_b, _legacy_sha(system + [{"role": "user", "content": p.text}]))] = p
+    counts = {"imported": 0, "matched": 0, "unmatched": 0}
+    for rec in read_jsonl(path, repair=False):
+        if rec.get("type") != "answer" or "answer" not in rec:
+            continue
+        spec = next((s for s in prep.specs if s.model == rec.get("model")), None)
+        base = old_url or (spec.base_url if spec else "http://unknown/v1")
+        model_spec = ServerConfig(base_url=base, model=str(rec.get("model")),
+                                  name=spec.label if spec else str(rec.get("model")))
+        ident = model_identity(model_spec)
+        params = {k: v for k, v in (rec.get("params") or {}).items() if k not in ("n", "seed")}
+        prompt = by_pair.get((str(rec.get("outcome_a")), str(rec.get("outcome_b")), rec.get("prompt_sha256")))
+        key = body = None
+        if prompt is not None:
+            key, body = request_body(cfg, model_spec, prompt.text)
+            if body["params"] != params:
+                key = None
+        if key is None:
+            body = {"api": "chat", "legacy_prompt_sha256": rec.get("prompt_sha256"), "params": params,
+                    "outcome_a": rec.get("outcome_a"), "outcome_b": rec.get("outcome_b")}
+            key = "legacy-" + digest(body)[:25]
+            counts["unmatched"] += 1
+        else:
+            counts["matched"] += 1
+        usage = rec.get("usage") or {}
+        counts["imported"] += store.record(
+            model=ident, request_key=key, body=body, samples=[int(rec.get("sample", 0))], outcome="import",
+            mode="import", started=rec.get("time"), seconds=rec.get("seconds"),
+            outcome_ids=(str(rec.get("outcome_a")), str(rec.get("outcome_b"))),
+            answers=[{"sample": int(rec.get("sample", 0)), "raw": rec.get("raw"), "answer": rec["answer"],
+                      "finish_reason": rec.get("finish_reason"), "returned_model": rec.get("returned_model"),
+                      "logprob_p_a": rec.get("logprob_p_a"), "logprob_mass": rec.get("logprob_mass")}],
+            prompt_tokens=int(usage.get("prompt_tokens") or 0) // max(int(usage.get("choices") or 1), 1),
+            completion_tokens=int(usage.get("completion_tokens") or 0) // max(int(usage.get("choices") or 1), 1))
+    store.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (stamp, json.dumps(counts)))
+    logger.info("%s: imported %d answers (%d matched to this recipe)", path, counts["imported"], counts["matched"])
+    return counts

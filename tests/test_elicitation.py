@@ -1,5 +1,5 @@
 """Elicitation against a real local HTTP server (a simulated respondent with known utilities):
-retries, a durable log, resume after kill -9 with nothing lost or asked twice, then a fit."""
+retries, the answer store, resume after kill -9 with nothing lost or asked twice, then a fit."""
 import json
 import os
 import signal
@@ -14,7 +14,8 @@ import yaml
 from bayes_utility.cli import main
 from bayes_utility.config import ElicitConfig, load_elicit_config
 from bayes_utility.data import load_dataset
-from bayes_utility.elicitation import ElicitationError, RequestLog, dry_run, plan, run_elicitation
+from bayes_utility.elicitation import ElicitationError, dry_run, plan, run_elicitation
+from bayes_utility.store import AnswerStore
 from bayes_utility.prompts import TEMPLATES
 from bayes_utility.simserver import SimulatedServer
 from bayes_utility.simulate import random_truth
@@ -28,7 +29,7 @@ def server():
     # order bias 0.8: about 8 posterior sds from 0 with these 270 answers (0.4 is 4 sds)
     outcomes = load_dataset("builtin:llama2_7b_sim").outcomes.head(N_OUT)
     truth = random_truth(N_OUT, np.random.default_rng(4), utility_sd=1.5, order_bias=ORDER_BIAS)
-    srv = SimulatedServer(truth, outcomes["text"].tolist(), garbage_rate=0.05, seed=9)
+    srv = SimulatedServer(truth, outcomes["text"].tolist(), garbage_rate=0.05, seed=9, model="sim-model")
     yield srv
     srv.stop()
 
@@ -55,20 +56,25 @@ def test_plan_asks_both_orders_k_times(tmp_path):
 
 
 def test_retries_through_faults_and_writes_a_fittable_dataset(server, tmp_path):
-    server.failure_rates = {"429": 0.15, "500": 0.1, "timeout": 0.03}
-    server.stall_s = 3.0  # longer than the client's 2 s timeout
+    server.failure_rates = {"429": 0.1, "500": 0.05, "timeout": 0.02, "dribble": 0.02, "malformed": 0.04,
+                            "empty": 0.04, "drop": 0.03}
+    server.stall_s = 3.0  # longer than the client's 2 s deadline (a dribbled body takes 4x that)
     url = server.start()
     cfg = recipe(url, tmp_path)
     res = run_elicitation(cfg, progress_bar=False)
     assert res.missing == 0 and res.answered == 270
-    assert server.failures > 0 and res.progress.retries >= server.failures - 3  # every fault was retried
-    log = RequestLog(res.run_dir / "requests.jsonl")
-    log.close()
-    assert len(log.answers) == 270 and log.records == 270  # one record per answer, no failures left
-    first = next(iter(log.answers.values()))
-    assert {"prompt_sha256", "params", "time", "usage", "raw", "answer"} <= set(first)
+    led = res.ledger["models"][0]["this_run"]
+    assert server.failures > 0 and led["retried"] >= server.failures - 3  # every fault was retried
+    assert led["answered"] == 270 and led["requests"] == led["answered"] + led["retried"] + led["failed"]
+    with AnswerStore(res.store, write=False) as store:
+        n = store.db.execute("SELECT count(*), count(DISTINCT request_key || '/' || sample) FROM answers").fetchone()
+        errors = [e for (e,) in store.db.execute("SELECT error FROM requests WHERE outcome='retried'")]
+    assert n == (270, 270)  # one record per answer
+    assert any("no choices" in e for e in errors) and any("not JSON" in e for e in errors)
+    assert any("DeadlineExceeded" in e for e in errors)  # the dribbling body hit the total deadline
     assert res.data.n_answers == 270 and set(res.data.responses["answer"]) <= {"A", "B", "unparseable"}
-    text = (res.run_dir / "config.yaml").read_text() + (res.run_dir / "requests.jsonl").read_text()
+    assert set(res.data.responses["respondent"]) == {"sim-model"}
+    text = (res.run_dir / "config.yaml").read_text() + (res.run_dir / "ledger.json").read_text()
     assert "api_key" not in text.replace("api_key_env", "")
     # the respondent's known order bias is in the posterior's 99.5% interval (a calibrated
     # posterior misses it for 1 seed in 200; the answers are a fixed function of the
@@ -90,7 +96,8 @@ def test_simulated_answers_do_not_depend_on_arrival_order(tmp_path):
     truth = random_truth(N_OUT, np.random.default_rng(4), utility_sd=1.5, order_bias=ORDER_BIAS)
     tables = []
     for i, (conc, faults) in enumerate(((1, {}), (6, {"429": 0.2, "500": 0.1}))):
-        srv = SimulatedServer(truth, outcomes["text"].tolist(), garbage_rate=0.05, seed=9, failure_rates=faults)
+        srv = SimulatedServer(truth, outcomes["text"].tolist(), garbage_rate=0.05, seed=9, failure_rates=faults,
+                              model="sim-model")
         try:
             cfg = recipe(srv.start(), tmp_path / str(i), server={"concurrency": conc},
                          experiment={"max_outcomes": 6})
@@ -107,22 +114,43 @@ def test_simulated_answers_do_not_depend_on_arrival_order(tmp_path):
 def test_final_failures_are_logged_and_asked_again_on_the_next_run(server, tmp_path):
     server.failure_rates = {"500": 1.0}
     url = server.start()
-    cfg = recipe(url, tmp_path, server={"max_retries": 1}, experiment={"max_outcomes": 3})
+    cfg = recipe(url, tmp_path, server={"max_retries": 1, "preflight": False}, experiment={"max_outcomes": 3})
     res = run_elicitation(cfg, progress_bar=False)
-    assert res.answered == 0 and res.missing == 18 and res.ledger["failures_logged"] == 18
+    led = res.ledger["models"][0]
+    assert res.answered == 0 and res.missing == 18 and led["this_run"]["failed"] == 18
+    assert led["this_run"]["retried"] == 18 and server.requests == 36  # a retry each, every request counted
     server.failure_rates = {}
     res = run_elicitation(cfg, progress_bar=False)
     assert res.answered == 18 and res.missing == 0
+    assert res.ledger["models"][0]["all_runs"]["requests"] == 36 + 18
 
 
-def test_missing_api_key_and_changed_experiment_are_clear_errors(server, tmp_path, monkeypatch):
+def test_missing_api_key_is_a_clear_error_and_a_changed_design_asks_only_what_is_new(server, tmp_path, monkeypatch):
     url = server.start()
     monkeypatch.delenv("BU_TEST_KEY", raising=False)
     with pytest.raises(ElicitationError, match="BU_TEST_KEY"):
         run_elicitation(recipe(url, tmp_path, server={"api_key_env": "BU_TEST_KEY"}), progress_bar=False)
+    assert not (tmp_path / "answers.sqlite").exists()  # nothing written before the checks pass
     run_elicitation(recipe(url, tmp_path, experiment={"max_outcomes": 3}), progress_bar=False)
-    with pytest.raises(ElicitationError, match="different experiment"):
-        run_elicitation(recipe(url, tmp_path, experiment={"max_outcomes": 4}), progress_bar=False)
+    asked = server.requests
+    res = run_elicitation(recipe(url, tmp_path, experiment={"max_outcomes": 4}), progress_bar=False)
+    # outcome 4 adds 3 pairs: 3 x 2 orders x K = 3 answers; the 18 of the first 3 outcomes are reused
+    assert server.requests - asked == 18 and res.answered == 36 and res.data.n_answers == 36
+
+
+def _store_answers(path) -> list[tuple]:
+    import sqlite3
+
+    if not path.exists():
+        return []
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return db.execute("SELECT model_key, request_key, sample, model_label, raw, answer FROM answers "
+                          "ORDER BY request_key, sample").fetchall()
+    except sqlite3.OperationalError:  # not created yet
+        return []
+    finally:
+        db.close()
 
 
 def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(server, tmp_path):
@@ -131,15 +159,12 @@ def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(server, tmp_pat
     cfg = recipe(url, tmp_path, server={"concurrency": 2})
     path = tmp_path / "elicit.yaml"
     path.write_text(yaml.safe_dump(cfg.model_dump(mode="json")))
-    log_path = tmp_path / "sim" / "requests.jsonl"
+    store_path = tmp_path / "answers.sqlite"
     env = {**os.environ, "JAX_PLATFORMS": "cpu"}
     cmd = [sys.executable, "-m", "bayes_utility", "-q", "elicit", str(path)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.time() + 120
-    while time.time() < deadline:
-        n = log_path.read_text().count("\n") if log_path.exists() else 0
-        if n >= 60:
-            break
+    while time.time() < deadline and len(_store_answers(store_path)) < 60:
         time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
@@ -147,15 +172,14 @@ def test_kill_9_mid_run_then_resume_loses_and_duplicates_nothing(server, tmp_pat
     time.sleep(0.5)
     while server.in_flight:
         time.sleep(0.05)
-    before = [json.loads(x) for x in log_path.read_text().splitlines() if x.strip().endswith("}")]
+    before = _store_answers(store_path)
     assert 60 <= len(before) < 270, "the run must be killed mid-way"
     requests_before = server.requests
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
-    records = [json.loads(x) for x in log_path.read_text().splitlines()]
-    keys = [r["key"] for r in records if r["type"] == "answer"]
-    assert len(keys) == len(set(keys)) == 270  # nothing asked twice, nothing missing
-    assert records[: len(before)] == before  # nothing already logged was lost or rewritten
+    after = _store_answers(store_path)
+    assert len(after) == len({r[:3] for r in after}) == 270  # nothing twice, nothing missing
+    assert set(before) <= set(after)  # nothing already stored was lost or rewritten
     assert server.requests - requests_before == 270 - len(before)  # only the missing answers were asked
     data = load_dataset(str(tmp_path / "sim" / "dataset"))
     assert data.n_answers == 270
@@ -168,6 +192,7 @@ def test_elicit_cli_dry_run(tmp_path, capsys):
     assert main(["elicit", str(path), "--dry-run"]) == 0
     out = capsys.readouterr().out
     assert "5 outcomes, 10 pairs" in out and "60 answers" in out and "60 to ask" in out
+    assert not (tmp_path / "answers.sqlite").exists() and not (tmp_path / "sim").exists()  # writes nothing
     assert load_elicit_config(path).server.model == "sim-model"
 
 
@@ -231,7 +256,7 @@ def test_active_learning_rounds_resume_and_stop(server, tmp_path):
 def test_retry_after_header_is_honoured():
     from types import SimpleNamespace
 
-    from bayes_utility.elicitation import _retry_after
+    from bayes_utility.asking import retry_after as _retry_after
 
     def err(headers):  # what the client's status errors carry: .response.headers (case-insensitive there)
         exc = RuntimeError("429")
