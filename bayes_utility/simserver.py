@@ -271,6 +271,10 @@ class SimulatedServer:
             def do_POST(self):
                 path = self.path.split("?")[0].rstrip("/")
                 raw = self._body()
+                if owner._httpd is None:  # stopped: keep-alive connections go down with the server
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 if not self._authorised():
                     return
                 if path.endswith("/files"):

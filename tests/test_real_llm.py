@@ -1,12 +1,12 @@
 """End to end against a real LLM: SmolLM2-135M served by llama.cpp on 127.0.0.1, elicited, fitted."""
 import importlib.util
-import json
 import os
 
 import pytest
 
 from bayes_utility.config import ElicitConfig, RunConfig
 from bayes_utility.elicitation import run_elicitation
+from bayes_utility.store import AnswerStore
 from bayes_utility.workflow import run_fit
 
 
@@ -31,10 +31,12 @@ def test_elicit_and_fit_a_real_small_llm(tmp_path):
         })
         res = run_elicitation(cfg, progress_bar=False)
     assert res.total == 8 * 3 // 2 * 2 * 2 == res.answered  # 12 pairs, both orders, K = 2
-    records = [json.loads(x) for x in (res.run_dir / "requests.jsonl").read_text().splitlines()]
-    assert {r["type"] for r in records} == {"answer"}
-    assert all(r["returned_model"] and r["usage"]["completion_tokens"] >= 1 for r in records)
-    assert res.ledger["all_runs"]["prompt_tokens"] > 48 * 50  # the forced-choice prompt is long
+    with AnswerStore(res.store, write=False) as store:
+        answers = store.db.execute("SELECT returned_model, model_label FROM answers").fetchall()
+        tokens = store.db.execute("SELECT min(completion_tokens) FROM requests WHERE outcome='answered'").fetchone()
+    assert len(answers) == 48 and all(r[0] and r[1] == "smollm2-135m" for r in answers)
+    assert tokens[0] >= 1
+    assert res.ledger["models"][0]["all_runs"]["prompt_tokens"] > 48 * 50  # the forced-choice prompt is long
     counts = res.data.responses["answer"].value_counts()
     assert counts.get("A", 0) + counts.get("B", 0) >= 24  # most answers parse
     fit_cfg = RunConfig(name="smollm2-fit", data={"path": str(res.run_dir / "dataset"), "unparseable": "exclude"},
