@@ -279,11 +279,13 @@ class ModelAsker:
                 async with sem:
                     if self.stopped:
                         return set()
+                    started, t0 = now(), time.perf_counter()  # the request's own time, not its wait
                     self.progress.requests += 1
-                    endpoint = client.chat.completions if item.body["api"] == "chat" else client.completions
-                    raw = await asyncio.wait_for(endpoint.with_raw_response.create(**payload), spec.timeout_s)
-                    status = raw.status_code
-                    content = raw.content
+                    # the client's plain POST: its auth, status errors and connection handling, but the body as
+                    # text (parsed here, so that a malformed body is a recorded, retried failure)
+                    path = "/chat/completions" if item.body["api"] == "chat" else "/completions"
+                    content = await asyncio.wait_for(client.post(path, body=payload, cast_to=str), spec.timeout_s)
+                    status = 200
                 try:
                     data = json.loads(content)
                 except ValueError:

@@ -51,6 +51,7 @@ FAILURES = ("429", "500", "timeout", "dribble", "malformed", "empty", "drop")
 
 class _QuietServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 1024  # listen backlog: many clients connect at once
 
     def handle_error(self, request, client_address):  # clients that hang up are part of the test
         pass
@@ -216,6 +217,7 @@ class SimulatedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once (no delayed-ACK stall)
 
             def log_message(self, *args):  # quiet
                 pass
@@ -365,8 +367,6 @@ class SimulatedServer:
                 self._json(status, resp)
 
         self._httpd = _QuietServer(("127.0.0.1", port), Handler)
-        self._httpd.daemon_threads = True
-        self._httpd.request_queue_size = 256
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
 
