@@ -260,7 +260,6 @@ class ModelAsker:
                 samples = tuple(s for s in samples if s not in got)
 
     async def _request(self, client, item: Item, samples, sem, limiters, preflight: bool) -> set[int]:
-        import openai
 
         spec = self.spec
         payload = self._payload(item, samples)

@@ -37,7 +37,7 @@ log = logging.getLogger("bayes_utility")
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
-    for noisy in ("jax", "absl", "matplotlib", "arviz", "h5py", "httpx"):
+    for noisy in ("jax", "absl", "matplotlib", "arviz", "h5py", "httpx", "httpx2", "httpcore", "httpcore2", "openai"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
     logging.captureWarnings(True)

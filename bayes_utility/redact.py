@@ -12,6 +12,7 @@ import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 _KEY_PATTERNS = [
+    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),               # user:password@ in URLs
     re.compile(r"\b(sk|pk|rk)-[A-Za-z0-9_\-]{8,}"),            # OpenAI-style keys (sk-..., sk-proj-...)
     re.compile(r"\b(sk-ant|xai|gsk|hf|r8|pplx|fw|nvapi)[-_][A-Za-z0-9_\-]{8,}"),
     re.compile(r"\bAIza[0-9A-Za-z_\-]{20,}"),                 # Google API keys

@@ -85,7 +85,7 @@ def test_kill_9_at_random_moments_loses_nothing_and_records_nothing_twice(tmp_pa
         cmd = [sys.executable, "-m", "bayes_utility", "-q", "elicit", path]
         rng = np.random.default_rng(0)
         seen: set = set()
-        for _ in range(8):  # kills at random moments: start-up, store creation, mid-run
+        for _ in range(6):  # kills at random moments: start-up, store creation, mid-run
             proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(float(rng.uniform(0.3, 2.5)))
             proc.send_signal(signal.SIGKILL)
@@ -437,3 +437,18 @@ def test_dry_run_counts_per_model_without_writing(tmp_path, server):
     text = dry_run(cfg)
     assert "m1: 60 already in the store; 0 to ask" in text and "m2: 0 already in the store; 60 to ask" in text
     assert (tmp_path / "answers.sqlite").stat().st_mtime_ns == mtime
+
+
+def test_redaction_removes_credentials_and_keeps_the_rest():
+    from bayes_utility.redact import public_url, redact
+
+    text = ("401 for http://bob:hunter2@host:80/v1: Incorrect API key provided: sk-proj-abcdefghijkl1234; "
+            'headers {"Authorization": "Bearer tok_abcdefghijklmnop"}, {"api_key": "QQQ123"}')
+    out = redact(text, ("QQQ123",))
+    for secret in ("hunter2", "sk-proj-abcdefghijkl1234", "tok_abcdefghijklmnop", "QQQ123"):
+        assert secret not in out
+    assert out.startswith("401 for http://") and "host:80/v1" in out and "Incorrect API key provided" in out
+    assert redact("model 'm1' not found (404)") == "model 'm1' not found (404)"  # control: nothing to hide
+    assert public_url("https://u:p@api.example.com:8443/v1?api_key=abc&x=1") == \
+        "https://api.example.com:8443/v1?api_key=%5Bredacted%5D&x=1"
+    assert public_url("http://127.0.0.1:8080/v1") == "http://127.0.0.1:8080/v1"

@@ -58,9 +58,9 @@ def test_plan_asks_both_orders_k_times(tmp_path):
 def test_retries_through_faults_and_writes_a_fittable_dataset(server, tmp_path):
     server.failure_rates = {"429": 0.1, "500": 0.05, "timeout": 0.02, "dribble": 0.02, "malformed": 0.04,
                             "empty": 0.04, "drop": 0.03}
-    server.stall_s = 3.0  # longer than the client's 2 s deadline (a dribbled body takes 4x that)
+    server.stall_s = 1.5  # longer than the client's 1 s deadline (a dribbled body takes 4x that)
     url = server.start()
-    cfg = recipe(url, tmp_path)
+    cfg = recipe(url, tmp_path, server={"timeout_s": 1.0})
     res = run_elicitation(cfg, progress_bar=False)
     assert res.missing == 0 and res.answered == 270
     led = res.ledger["models"][0]["this_run"]
