@@ -7,10 +7,11 @@ What is final and what is retried
     connection, a request past its total deadline (``timeout_s``, however slowly the bytes
     arrive), a body that is not JSON or has no choices are retried with exponential backoff
     and jitter (``Retry-After`` honoured), then recorded as failed. Other 4xx are recorded
-    as failed at once. ``circuit_breaker`` consecutive connection failures stop the model:
-    the endpoint is down, and retrying every question would cost minutes for nothing.
+    as failed at once. ``circuit_breaker`` consecutive requests with no response at all
+    (connection failures, deadlines) stop the model: the endpoint is down or hung, and
+    retrying every question would cost minutes for nothing.
 Preflight
-    The first question is asked alone (with at most two retries on connection errors); if
+    The first question is asked alone (with at most two retries when nothing comes back); if
     it fails, the model is stopped with the reason before anything else is sent.
 Ledger
     One row per HTTP request (answered, retried, failed), with the tokens that request
@@ -302,15 +303,15 @@ class ModelAsker:
                     self._stop(FATAL_STATUS[code].format(env=spec.api_key_env, model=spec.model,
                                                          url=public_url(spec.base_url)))
                     return set()
-                if kind == "connection":
+                if kind in ("connection", "deadline"):  # nothing came back at all
                     self._conn_failures += 1
                     if self._conn_failures >= spec.circuit_breaker:
                         self._record(item, samples, "failed", started=started, seconds=seconds, error=self._err(exc))
                         self.progress.failures += len(samples)
-                        self._stop(f"{self._conn_failures} consecutive connection failures at "
+                        self._stop(f"{self._conn_failures} consecutive connection failures or timeouts at "
                                    f"{public_url(spec.base_url)}: the endpoint seems down ({self._err(exc)})")
                         return set()
-                limit = min(retries, 2) if preflight and kind == "connection" else retries
+                limit = min(retries, 2) if preflight and kind in ("connection", "deadline") else retries
                 if retryable and attempt < limit:
                     self._record(item, samples, "retried", started=started, seconds=seconds, status=code or status,
                                  error=self._err(exc))

@@ -232,6 +232,12 @@ def prepare(cfg: ElicitConfig, models: list[str] | None = None, models_file: str
             check_keys: bool = True) -> _Prepared:
     """Everything checked before the first request: models, keys, outcomes, template, design."""
     specs = resolve_models(cfg, models, models_file)
+    seen: dict[str, str] = {}
+    for s in specs:
+        other = seen.setdefault(model_identity(s)["key"], s.label)
+        if other != s.label:
+            raise ElicitationError(f"models {other!r} and {s.label!r} are the same model (provider, model, API and "
+                                   "endpoint): their answers would be one respondent's")
     keys = {s.label: api_key(s) for s in specs} if check_keys else {}
     if cfg.experiment.design == "active" and (len(specs) > 1 or specs[0].batch):
         raise ElicitationError("design 'active' asks one model at a time, live (not in batch mode)")

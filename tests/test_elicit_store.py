@@ -309,6 +309,14 @@ def test_fail_fast_with_a_plain_reason(tmp_path, server, monkeypatch):
     res = run_elicitation(recipe(tmp_path, [dead], name="dead"), progress_bar=False)
     assert "first request" in res.stopped["m1"] and "Connection" in res.stopped["m1"]
     assert time.time() - t0 < 15  # not minutes of retries
+    # a server that accepts but never answers: the preflight gives up after two retries, not seven deadlines
+    server.failure_rates, server.stall_s = {"timeout": 1.0}, 5.0
+    t1 = time.time()
+    res = run_elicitation(recipe(tmp_path, [fast(url, "m1", timeout_s=0.5)], name="hung"), progress_bar=False)
+    assert "DeadlineExceeded" in res.stopped["m1"] and time.time() - t1 < 4 and res.answered == 0
+    server.failure_rates = {}
+    with pytest.raises(ElicitationError, match="are the same model"):
+        run_elicitation(recipe(tmp_path, [fast(url, "m1"), fast(url, "m1", name="again")]), progress_bar=False)
     for bad, why in (("ftp://127.0.0.1/v1", "http:// or https://"), ("127.0.0.1:8080/v1", "http:// or https://")):
         with pytest.raises(ValueError, match=why):
             recipe(tmp_path, [fast(bad, "m1")])
@@ -324,7 +332,7 @@ def test_circuit_breaker_stops_a_run_whose_endpoint_dies(tmp_path):
     threading.Timer(0.6, srv.stop).start()
     t0 = time.time()
     res = run_elicitation(cfg, progress_bar=False)
-    assert "consecutive connection failures" in res.stopped["m1"] and time.time() - t0 < 20
+    assert "consecutive connection failures or timeouts" in res.stopped["m1"] and time.time() - t0 < 20
     assert 0 < res.answered < res.total
 
 
