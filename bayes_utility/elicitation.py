@@ -409,11 +409,20 @@ def _dataset(cfg: ElicitConfig, outcomes: pd.DataFrame, store: AnswerStore, spec
 def _finish(cfg, store, store_path, run_dir, prep, prompts, askers, run_id) -> ElicitationResult:
     logprobs = [] if cfg.experiment.logprobs else None
     data = _dataset(cfg, prep.outcomes, store, prep.specs, prompts, logprobs)
-    if data is not None:
-        folder = run_dir / "dataset"
-        data.write(folder, fmt="csv")
+    if data is not None:  # written beside, then swapped in: a kill never leaves a half-written dataset
+        import shutil
+
+        folder, fresh, old = run_dir / "dataset", run_dir / f".dataset.{os.getpid()}", run_dir / ".dataset.old"
+        for leftover in run_dir.glob(".dataset.*"):  # from a run killed while swapping
+            shutil.rmtree(leftover, ignore_errors=True)
+        data.write(fresh, fmt="csv")
         if logprobs is not None:  # beside the sampled answers: P("A") per answer slot from logprobs
-            pd.DataFrame(logprobs).to_csv(folder / "logprobs.csv", index=False)
+            pd.DataFrame(logprobs).to_csv(fresh / "logprobs.csv", index=False)
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.rename(old)
+        fresh.rename(folder)
+        shutil.rmtree(old, ignore_errors=True)
     per_model = []
     answered_total = wanted_total = 0
     for spec in prep.specs:
