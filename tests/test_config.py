@@ -8,10 +8,12 @@ from bayes_utility.config import (
     ConfigError,
     ElicitConfig,
     RunConfig,
+    ServerConfig,
     dump_config,
     load_calibration_config,
     load_config,
     load_elicit_config,
+    load_models_file,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +33,9 @@ def test_shipped_configs_validate():
             assert isinstance(load_calibration_config(p), CalibrationConfig)
         elif p.name.startswith("elicit_"):  # elicitation recipes
             assert isinstance(load_elicit_config(p), ElicitConfig)
+        elif p.name.startswith("models"):  # models files
+            models = load_models_file(p)
+            assert models and all(isinstance(m, ServerConfig) for m in models.values())
         else:
             assert isinstance(load_config(p), RunConfig)
 
@@ -83,3 +88,17 @@ def test_frozen_and_overrides(tmp_path):
     assert cfg2.inference.chains == 2 and cfg2.data.path == "e" and cfg.inference.chains == 4
     again = load_config(write(tmp_path, dump_config(cfg2)))
     assert again == cfg2
+
+
+def test_models_file_errors_name_the_entry_and_field(tmp_path):
+    p = tmp_path / "models.yaml"
+    p.write_text("models:\n  good: {base_url: 'http://127.0.0.1:1/v1', model: m}\n"
+                 "  bad: {base_url: 'ftp://127.0.0.1/v1', model: m, concurency: 2}\n")
+    with pytest.raises(ConfigError) as err:
+        load_models_file(p)
+    assert "models.bad.base_url" in str(err.value) and "models.bad.concurency" in str(err.value)
+    p.write_text("good: {base_url: 'http://127.0.0.1:1/v1', model: m}\n")
+    with pytest.raises(ConfigError, match="top-level key 'models'"):
+        load_models_file(p)
+    p.write_text("models:\n  good: {base_url: 'http://127.0.0.1:1/v1', model: m}\n")
+    assert load_models_file(p)["good"].label == "good"
