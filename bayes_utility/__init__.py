@@ -9,18 +9,41 @@ Public API::
 
 Importing the package has no side effects (no JAX device set-up, no logging config).
 """
+from importlib import import_module as _import_module
+
 from ._version import __version__
-from .calibration import run_calibration
-from .config import CalibrationConfig, RunConfig, load_calibration_config, load_config
-from .data import DataValidationError, DisconnectedGraphWarning, PreferenceData, load_dataset, read_outcomes
-from .diagnostics import Verdict, diagnose
-from .inference import fit, fit_run
-from .io_paper import import_paper_results
-from .mle import maximum_likelihood
-from .reference import load_reference
-from .results import load_run, summary_table
-from .simulate import SimulationTruth, pair_design, paper_pair_count, random_truth, simulate_dataset
-from .workflow import run_fit
+
+# name -> module: imported on first use (PEP 562), so that light commands (elicit, validate,
+# --help) and ``import bayes_utility`` do not load JAX
+_LAZY = {
+    "run_calibration": "calibration",
+    "CalibrationConfig": "config", "RunConfig": "config", "load_calibration_config": "config",
+    "load_config": "config",
+    "DataValidationError": "data", "DisconnectedGraphWarning": "data", "PreferenceData": "data",
+    "load_dataset": "data", "read_outcomes": "data",
+    "Verdict": "diagnostics", "diagnose": "diagnostics",
+    "fit": "inference", "fit_run": "inference",
+    "import_paper_results": "io_paper",
+    "maximum_likelihood": "mle",
+    "load_reference": "reference",
+    "load_run": "results", "summary_table": "results",
+    "SimulationTruth": "simulate", "pair_design": "simulate", "paper_pair_count": "simulate",
+    "random_truth": "simulate", "simulate_dataset": "simulate",
+    "run_fit": "workflow",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(_import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",

@@ -175,10 +175,10 @@ def test_a_cut_json_lines_file_is_truncated_never_rewritten_and_separators_do_no
 
 # ------------------------------------------------------------------ concurrency, labels, ids
 def test_a_second_run_on_the_same_store_refuses_or_waits(tmp_path):
-    srv = make_server(("m1",), delay_s=0.05)
+    srv = make_server(("m1",), delay_s=1.0)  # slow while the second run tries: the first is surely still on
     url = srv.start()
     try:
-        cfg = recipe(tmp_path, [fast(url, "m1", concurrency=1)])
+        cfg = recipe(tmp_path, [fast(url, "m1", concurrency=1, timeout_s=10)])
         path = write_recipe(tmp_path, cfg)
         cmd = [sys.executable, "-m", "bayes_utility", "-q", "elicit", path]
         first = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -186,8 +186,10 @@ def test_a_second_run_on_the_same_store_refuses_or_waits(tmp_path):
         while time.time() < deadline and not rows(tmp_path / "answers.sqlite"):
             time.sleep(0.05)
         second = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=60)
+        assert first.poll() is None, "the first run must still be running"
         assert second.returncode == 2 and "being written by another elicitation (pid" in second.stderr
         assert "Traceback" not in second.stderr
+        srv.delay_s = 0.01
         waiting = subprocess.run(cmd + ["--wait"], env=ENV, capture_output=True, text=True, timeout=300)
         assert first.wait(timeout=300) == 0 and waiting.returncode == 0, waiting.stderr
         assert srv.requests == 60  # everything asked once, by the first run; the waiting one found it all
