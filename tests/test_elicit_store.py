@@ -414,19 +414,36 @@ def test_ctrl_c_stops_cleanly_and_keeps_every_answer(tmp_path):
         srv.stop()
 
 
+def _start_times(store_path) -> np.ndarray:
+    """Seconds from the first request's start to each request's start (recorded after the limiter let it go)."""
+    db = sqlite3.connect(f"file:{store_path}?mode=ro", uri=True)
+    try:
+        t = np.array([r[0] for r in db.execute("SELECT julianday(started) * 86400 FROM requests ORDER BY started")])
+    finally:
+        db.close()
+    return t - t[0]
+
+
 def test_rate_limit_holds_the_request_rate(tmp_path, server):
+    """600 requests/min: a bucket of 10, then 10 per second, so request i starts no earlier than (i - 10) / 10 s.
+    Checked on the recorded start times (not on wall-clock thresholds), with an unlimited run as the control."""
     url = server.start()
-    cfg = recipe(tmp_path, [fast(url, "m1", concurrency=16, requests_per_minute=1200)], answers_per_order=1)
-    t0 = time.perf_counter()
-    res = run_elicitation(cfg, progress_bar=False)
-    elapsed = time.perf_counter() - t0
-    assert res.answered == 30
-    assert elapsed >= (30 - 20) / 20 * 0.9  # 20 per second after the first second's bucket
-    # negative control: without the limit the same run is much faster than the limit allows
-    t0 = time.perf_counter()
-    run_elicitation(recipe(tmp_path / "free", [fast(url, "m1", concurrency=16)], answers_per_order=1),
-                    progress_bar=False)
-    assert time.perf_counter() - t0 < 0.5
+
+    def starts(folder, **limit):
+        cfg = recipe(folder, [fast(url, "m1", concurrency=16, **limit)], answers_per_order=1, max_outcomes=9,
+                     design="random", pairs=20)
+        res = run_elicitation(cfg, progress_bar=False)
+        assert res.answered == 40
+        return _start_times(res.store)
+
+    def holds(t):  # the i-th start (0-based) is at least (i + 1 - 10) / 10 s after the first, within 5%
+        need = (np.arange(len(t)) + 1 - 10) / 10
+        return bool(np.all(t >= 0.95 * need))
+
+    limited = starts(tmp_path / "limited", requests_per_minute=600)
+    assert holds(limited) and limited[-1] >= 0.95 * 3.0
+    free = starts(tmp_path / "free")  # negative control: the same check fails without the limit
+    assert not holds(free)
 
 
 def test_store_refuses_a_file_that_is_not_a_store(tmp_path):
