@@ -35,7 +35,6 @@ import json
 import logging
 import os
 import sqlite3
-import time
 from pathlib import Path
 
 from .jsonl import json_line
@@ -322,20 +321,3 @@ class AnswerStore:
             raise StoreError(f"{path}: export to .jsonl or .parquet")
         os.replace(tmp, path)
         return len(df)
-
-
-def wait_for_unlock(path: str | Path, timeout_s: float = 30.0) -> bool:
-    """True once no writer holds ``path``'s lock (for tests and scripts)."""
-    lock = Path(f"{path}.lock")
-    deadline = time.time() + timeout_s
-    while time.time() < deadline:
-        if not lock.exists():
-            return True
-        with open(lock, "a+") as fh:
-            try:
-                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                fcntl.flock(fh, fcntl.LOCK_UN)
-                return True
-            except BlockingIOError:
-                time.sleep(0.05)
-    return False

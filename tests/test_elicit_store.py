@@ -339,8 +339,8 @@ def test_circuit_breaker_stops_a_run_whose_endpoint_dies(tmp_path):
 
 
 def test_secrets_never_reach_disk_or_console(tmp_path, monkeypatch, capsys):
-    key = "sk-proj-abcdefghijklmnopqrstuvwxyz123456"
-    srv = make_server(("m1",), api_key="sk-the-right-key-0000000000")
+    key = "fake-wrong-test-key-not-a-secret-0000"
+    srv = make_server(("m1",), api_key="fake-right-test-key-not-a-secret")
     url = srv.start()
     try:
         monkeypatch.setenv("BU_KEY", key)  # the wrong key: the server's 401 echoes it
