@@ -319,7 +319,9 @@ def run_transitivity(run_dir, max_triads: int | None = 5000, seed: int = 0) -> d
 
     run_dir = Path(run_dir)
     idata, cfg, data = _load_run_context(run_dir)
-    res = transitivity(data, idata, unparseable=cfg.data.unparseable, max_triads=max_triads,
+    # empirical cycle probabilities always on excluded answers: half-votes for lost answers
+    # would pull every pair towards 1/2 and inflate the cycles of a transitive respondent
+    res = transitivity(data, idata, unparseable="exclude", max_triads=max_triads,
                        prob=cfg.output.hdi_prob, seed=seed)
     draws, triads = res.pop("draws"), res.pop("triads")
     (run_dir / "transitivity.json").write_text(json.dumps(res, indent=2))

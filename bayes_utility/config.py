@@ -59,7 +59,9 @@ class DataConfig(_Frozen):
     outcomes: str | None = Field(None, description="outcomes file when path is a single table")
     respondent: str | None = Field(None, description="fit only this respondent's answers")
     prompt_template: str | None = None
-    unparseable: Literal["half", "exclude"] = "half"
+    unparseable: Literal["half", "exclude"] = Field(
+        "exclude", description="exclude: unparseable answers are dropped (they carry no preference); half: each "
+                               "counts as half a vote per side (the reference method; under-covers, see docs)")
     pool_orders: bool = Field(
         True, description="without order bias, add up the two orders of a pair (the sufficient statistic); "
                           "false keeps ordered rows, so LOO can compare with a model that has order bias")

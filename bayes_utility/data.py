@@ -611,7 +611,7 @@ class PreferenceData:
 
     def arrays(
         self,
-        unparseable: UnparseablePolicy = "half",
+        unparseable: UnparseablePolicy = "exclude",
         rows: np.ndarray | None = None,
         pool_orders: bool = False,
         group_by: Sequence[str] | None = None,
@@ -621,10 +621,10 @@ class PreferenceData:
 
         Parameters
         ----------
-        unparseable : {"half", "exclude"}
+        unparseable : {"exclude", "half"}
+            ``"exclude"`` (default): unparseable answers are dropped, ``k_a = n_a``, ``n = n_a + n_b``.
             ``"half"`` (the reference method): each unparseable answer counts as half
             a vote for each side, so ``k_a = n_a + n_u / 2`` and ``n = n_a + n_b + n_u``.
-            ``"exclude"``: unparseable answers are dropped, ``k_a = n_a``, ``n = n_a + n_b``.
         rows : array of int, optional
             Restrict to these rows of ``counts`` (e.g. the training split).
         pool_orders : bool

@@ -31,7 +31,7 @@ class MLEstimate:
 
 
 def maximum_likelihood(data: PreferenceData | ComparisonArrays, model: str = "thurstonian", *,
-                       order_bias: bool = False, unparseable: str = "half", max_iter: int = 2000) -> MLEstimate:
+                       order_bias: bool = False, unparseable: str = "exclude", max_iter: int = 2000) -> MLEstimate:
     """ML estimate of ``model``'s parameters from ``data`` (all rows, both orders)."""
     import jax
     import jax.numpy as jnp
