@@ -130,6 +130,10 @@ class InferenceConfig(_Frozen):
     draws: int = Field(500, ge=1)
     target_accept: float = Field(0.8, gt=0.0, lt=1.0)
     max_tree_depth: int = Field(10, ge=1, le=15)
+    retry_target_accept: float | None = Field(
+        0.95, gt=0.0, lt=1.0,
+        description="a NUTS fit that ends with divergent transitions is refitted once at this target acceptance "
+                    "(smaller steps), and the retry is reported in the verdict; null: never retry")
     chain_method: Literal["parallel", "sequential", "vectorized"] = "parallel"
     dense_mass: bool = False
     seed: int = 0

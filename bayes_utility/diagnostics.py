@@ -3,7 +3,14 @@
 Thresholds follow current practice (Vehtari et al. 2021, "Rank-normalization,
 folding, and localization: an improved R-hat"): rank-normalised split R-hat at most
 1.01, bulk and tail ESS at least 400 (100 per chain for 4 chains), no divergent
-transitions, and E-BFMI at least 0.3 in every chain (Betancourt 2016).
+transitions, E-BFMI at least 0.3 in every chain (Betancourt 2016), and at most 1% of
+transitions stopped by the maximum tree depth (the sampler's trajectories were cut
+short: exploration is slow and ESS estimates optimistic).
+
+The Pareto k of PSIS-LOO (Vehtari et al. 2024, "Pareto smoothed importance sampling")
+is reported beside the verdict: comparisons with k > 0.7 make LOO unreliable there
+(use held-out pairs for those), but they say nothing against the posterior itself,
+so they do not fail it.
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ import numpy as np
 RHAT_MAX = 1.01
 ESS_MIN = 400
 BFMI_MIN = 0.3
+TREEDEPTH_SHARE_MAX = 0.01
+PARETO_K_MAX = 0.7
 
 
 @dataclass
@@ -32,6 +41,11 @@ class Verdict:
     n_divergent: int | None = None
     n_draws: int | None = None
     min_bfmi: float | None = None
+    treedepth_saturated: int | None = None  # transitions that hit the maximum tree depth
+    max_tree_depth: int | None = None
+    pareto_k_high: int | None = None  # comparisons with PSIS-LOO Pareto k > 0.7
+    n_loo: int | None = None
+    retry: str | None = None  # what was retried before this fit, if anything
     worst: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -56,6 +70,15 @@ class Verdict:
             f"  divergences      {self.n_divergent} of {self.n_draws} draws",
             f"  min E-BFMI       {self.min_bfmi:.3f}   (threshold >= {BFMI_MIN})",
         ]
+        if self.treedepth_saturated is not None:
+            lines.append(f"  max tree depth   {self.treedepth_saturated} of {self.n_draws} transitions hit "
+                         f"{self.max_tree_depth}   (threshold <= {TREEDEPTH_SHARE_MAX:.0%})")
+        if self.pareto_k_high is not None:
+            lines.append(f"  PSIS-LOO         {self.pareto_k_high} of {self.n_loo} comparisons with Pareto k > "
+                         f"{PARETO_K_MAX}" + ("   (LOO unreliable for those; not a convergence problem)"
+                                              if self.pareto_k_high else ""))
+        if self.retry:
+            lines.append(f"  retried: {self.retry}")
         lines += [f"  problem: {p}" for p in self.problems]
         lines += [f"  advice: {a}" for a in self.advice]
         return "\n".join(lines)
@@ -112,10 +135,21 @@ def diagnose(
             bfmi_min_val = float(np.min(az.bfmi(idata)))
     if n_div:
         problems.append(f"{n_div} divergent transitions: the posterior may be biased")
-        advice.append("raise inference.target_accept (e.g. 0.95); persistent divergences point to a hard geometry")
+        ta = idata.posterior.attrs.get("target_accept")
+        if ta is not None and float(ta) >= 0.95:
+            advice.append(f"divergences persist at target_accept {float(ta):g}: a hard geometry; with little "
+                          "preference signal set model.centered: false, else look for weakly identified parameters")
+        else:
+            advice.append("raise inference.target_accept (e.g. 0.95); persistent divergences point to a hard geometry")
     if not bfmi_min_val >= bfmi_min:
         problems.append(f"E-BFMI {bfmi_min_val:.3f} < {bfmi_min}: momentum resampling explores energy poorly")
         advice.append("reparameterise (non-centred) or use a dense mass matrix")
+    saturated, depth_max = _treedepth(idata)
+    if saturated is not None and saturated > TREEDEPTH_SHARE_MAX * n_draws:
+        problems.append(f"{saturated} of {n_draws} transitions hit the maximum tree depth {depth_max}: "
+                        "trajectories were cut short")
+        advice.append("raise inference.max_tree_depth, or reparameterise (strong posterior correlations)")
+    k_high, n_loo = pareto_k(idata)
     return Verdict(
         ok=not problems,
         method=method,
@@ -127,8 +161,34 @@ def diagnose(
         n_divergent=n_div,
         n_draws=int(n_draws),
         min_bfmi=bfmi_min_val,
+        treedepth_saturated=saturated,
+        max_tree_depth=depth_max,
+        pareto_k_high=k_high,
+        n_loo=n_loo,
         worst=worst,
     )
+
+
+def _treedepth(idata) -> tuple[int | None, int | None]:
+    """Transitions that reached the run's maximum tree depth, and that depth."""
+    depth_max = idata.posterior.attrs.get("max_tree_depth")
+    if depth_max is None or "sample_stats" not in idata.groups() or "tree_depth" not in idata.sample_stats:
+        return None, None
+    return int((idata.sample_stats["tree_depth"].values >= int(depth_max)).sum()), int(depth_max)
+
+
+def pareto_k(idata, threshold: float = PARETO_K_MAX) -> tuple[int | None, int | None]:
+    """Comparisons whose PSIS-LOO Pareto k exceeds ``threshold``, and how many there are
+    (``None, None`` when the run stored no pointwise log-likelihood)."""
+    if "log_likelihood" not in idata.groups():
+        return None, None
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ArviZ warns about high k: counted and reported here instead
+        loo = az.loo(idata, pointwise=True)
+    k = np.asarray(loo.pareto_k)
+    return int((k > threshold).sum()), int(k.size)
 
 
 def _flat(ds):

@@ -364,6 +364,9 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     attrs["unparseable_policy"] = cfg.data.unparseable
     attrs["scale"] = mod.SCALE_NOTE
     attrs["seed"] = inf.seed
+    if inf.method == "nuts":
+        attrs["target_accept"] = inf.target_accept
+        attrs["max_tree_depth"] = inf.max_tree_depth
     attrs["n_heldout_rows"] = int(len(held_rows))
     attrs["n_fitted_rows"] = arr.n_rows
     attrs["comparison_unit"] = "unordered pair, both orders pooled" if arr.pooled else "ordered pair (row)"

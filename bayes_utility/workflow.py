@@ -40,6 +40,7 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
     logger.info("data: %s", data)
     fit_out = fit_run(data, cfg)
     verdict = diagnose(fit_out.idata)
+    cfg, fit_out, verdict = _retry_divergent(data, cfg, fit_out, verdict)
     held = heldout_summary(fit_out.idata, data, cfg.data.unparseable, cfg.output.hdi_prob)
     run_dir = new_run_dir(cfg, out)
     _, summary = write_run(run_dir, cfg, data, fit_out, verdict, held)
@@ -53,3 +54,23 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
         logger.warning("%s is an APPROXIMATE %s fit: no convergence diagnostics", run_dir, cfg.inference.method.upper())
     return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data,
                      summary=summary)
+
+
+def _retry_divergent(data: PreferenceData, cfg: RunConfig, fit_out: FitOutput, verdict: Verdict):
+    """Refit once at ``inference.retry_target_accept`` when a NUTS fit ended with
+    divergent transitions (smaller steps resolve the curvature that caused most of them).
+
+    Never silent: the retry is logged, written into the verdict, and the run's config is
+    the one that produced the reported fit (with the raised target acceptance)."""
+    inf = cfg.inference
+    target = inf.retry_target_accept
+    if inf.method != "nuts" or not verdict.n_divergent or target is None or target <= inf.target_accept:
+        return cfg, fit_out, verdict
+    first = (f"{verdict.n_divergent} divergent transitions at target_accept {inf.target_accept:g}; "
+             f"refitted at {target:g}")
+    logger.warning("%s: %s", cfg.name, first)
+    retry_cfg = cfg.with_overrides(inference={"target_accept": target})
+    fit2 = fit_run(data, retry_cfg)
+    verdict2 = diagnose(fit2.idata)
+    verdict2.retry = first + (f" (now {verdict2.n_divergent})" if verdict2.n_divergent else " (now none)")
+    return retry_cfg, fit2, verdict2
