@@ -31,9 +31,21 @@ The check (stated test)
     with the uniform by Pearson's chi-square test (``bins - 1`` degrees of freedom),
     and the randomised PIT ``(rank + U(0, 1)) / (L + 1)`` (exactly uniform under the
     null) by the Kolmogorov-Smirnov test, which is the more sensitive to a posterior
-    shifted one way. The model passes when every p-value is at least
-    ``sbc.alpha / (2 m)`` (Bonferroni over both tests and the :math:`m` quantities),
-    so a correct model fails with probability at most ``sbc.alpha``. ECDF-difference plots with 95% simultaneous bands (Säilynoja et al.
+    shifted one way. Quantities form families, one per parameter (its elements) or
+    summary (the sd and the largest element of each vector, the log-likelihood);
+    elements are combined by Bonferroni within their family and families by Holm's
+    step-down at ``sbc.alpha``, so a correct model fails with probability at most
+    ``sbc.alpha`` while a 30-element vector costs one hypothesis, not 30. A
+    replication whose fit did not converge (R-hat above 1.05, or divergences in more
+    than 1% of draws) is no evidence: the study fails when more than
+    ``sbc.max_unconverged`` of them did not converge.
+
+Generators
+    ``simulate.generator: model`` draws from the fitted model's own prior predictive;
+    ``numpy`` (Thurstonian, Bradley-Terry) from an independent numpy/scipy simulator
+    of the same prior and likelihood (:func:`numpy_prior_draw`), so a formula error
+    in the model's code shows. ``simulate.order_bias_sign: -1`` and
+    ``simulate.priors`` make negative controls that a working check must fail. ECDF-difference plots with 95% simultaneous bands (Säilynoja et al.
     2022, via ArviZ) and rank histograms are written beside the numbers.
 
 Seeding and resuming
@@ -49,6 +61,7 @@ import json
 import logging
 import multiprocessing
 import os
+import re
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -138,9 +151,12 @@ class Replicator:
         idx_a, idx_b, n, respondent = self.design(rng)
         args = (jnp.asarray(idx_a), jnp.asarray(idx_b), jnp.asarray(n, dtype=jnp.float32))
         inputs = {} if respondent is None else {"respondent": jnp.asarray(respondent)}
-        prior = Predictive(self.gen_fn, num_samples=1)(k_prior, *args, **inputs)
-        truth = {k: np.asarray(v[0]) for k, v in prior.items()}
-        k_a = truth.pop("y")
+        if self.cfg.simulate.generator == "numpy":
+            truth, k_a = numpy_prior_draw(self.cfg, idx_a, idx_b, n, np.random.default_rng([seed, index, 1]))
+        else:
+            prior = Predictive(self.gen_fn, num_samples=1)(k_prior, *args, **inputs)
+            truth = {k: np.asarray(v[0]) for k, v in prior.items()}
+            k_a = truth.pop("y")
         kwargs = {"k_a": jnp.asarray(k_a, dtype=jnp.float32), **inputs}
         if self.sampler is None:
             self.sampler = RepeatedNUTS(self.fit_fn, self.cfg.inference, args, kwargs)
@@ -161,6 +177,10 @@ class Replicator:
             rhat.append(np.max(split_gelman_rubin(grouped[site].reshape(chains, draws, -1))))
             for j, r in enumerate(_ranks(draws_[pick], true, rng)):
                 ranks[f"{site}[{j}]" if true.size > 1 else site] = int(r)
+            if true.size > 2:  # targeted summaries of a vector: its spread and its largest element
+                for name, f in (("sd", np.std), ("max", np.max)):
+                    ranks[f"{name}({site})"] = int(_ranks(f(draws_[pick], axis=1)[:, None],
+                                                          np.atleast_1d(f(true)), rng)[0])
         ll_draws = self._loglik({k: v.reshape(total, *v.shape[2:])[pick] for k, v in grouped.items()},
                                 args, k_a, inputs)
         ll_true = self._loglik(truth, args, k_a, inputs)
@@ -190,6 +210,49 @@ def _ranks(draws: np.ndarray, truth: np.ndarray, rng: np.random.Generator) -> np
     below = (draws < truth).sum(axis=0)
     ties = (draws == truth).sum(axis=0)
     return below + rng.integers(0, ties + 1)
+
+
+def numpy_prior_draw(cfg: CalibrationConfig, idx_a, idx_b, n, rng: np.random.Generator) -> tuple[dict, np.ndarray]:
+    """Parameters from the prior and answers from the likelihood, written with numpy and
+    scipy only (:func:`bayes_utility.simulate.answer_probability`), independently of the
+    model code: a formula error in a model's likelihood (a missing square root, a flipped
+    order-bias sign) then shows up as non-uniform ranks instead of cancelling out.
+
+    Zero-sum normals are iid normals minus their mean (numpyro's ``ZeroSumNormal``: each
+    element has variance ``scale**2 (n - 1) / n``).
+    """
+    from .models import get_model
+    from .simulate import SimulationTruth, answer_probability
+
+    name = cfg.model.name
+    hp = {**get_model(name).PRIORS, **cfg.model.priors, **cfg.simulate.priors}
+    n_items = cfg.design.n_items()
+
+    def zero_sum(scale):
+        z = rng.normal(0.0, 1.0, n_items)
+        return scale * (z - z.mean())
+
+    truth: dict = {}
+    tau = abs(rng.normal(0.0, hp["utility_scale"]))
+    truth["utility_spread"] = np.float32(tau)
+    mu = zero_sum(tau)
+    if name == "thurstonian":
+        tau_s = abs(rng.normal(0.0, hp["log_noise_scale"]))
+        sigma = np.exp(zero_sum(tau_s))
+        truth.update(mu=mu, sigma=sigma, log_noise_spread=np.float32(tau_s))
+        link = "probit"
+    else:  # bradley_terry
+        sigma, link = None, "logit"
+        truth["u"] = mu
+    beta = 0.0
+    if cfg.model.order_bias:
+        beta = rng.normal(0.0, hp["order_bias_scale"])
+        truth["order_bias"] = np.float32(beta)
+    answer_beta = cfg.simulate.order_bias_sign * beta  # -1: the negative control's wrong sign
+    p = answer_probability(SimulationTruth(mu=mu, sigma=sigma, order_bias=answer_beta, link=link),
+                           np.asarray(idx_a), np.asarray(idx_b))
+    k_a = rng.binomial(np.asarray(n, dtype=np.int64), p)
+    return {k: np.asarray(v, dtype=np.float32) for k, v in truth.items()}, k_a.astype(np.float32)
 
 
 # ------------------------------------------------------------------ parallel workers
@@ -243,33 +306,51 @@ class CalibrationResult:
     passed: bool
     cfg: CalibrationConfig
 
+    @property
+    def n_unconverged(self) -> int:
+        return int((~self.replications["converged"]).sum())
+
     def report(self, worst: int = 8) -> str:
         sbc = self.cfg.sbc
         reps = self.replications
+        families = self.tests.groupby("family", sort=False)
+        gen = self.cfg.simulate
         lines = [
-            f"SBC of {self.cfg.model.name} (order bias {'on' if self.cfg.model.order_bias else 'off'}"
-            + (f", generator priors {self.cfg.simulate.priors}" if self.cfg.simulate.priors else "") + "): "
-            f"{len(self.ranks)} replications, {self.ranks.shape[1]} quantities, "
+            f"SBC of {self.cfg.model.name} (order bias {'on' if self.cfg.model.order_bias else 'off'}, "
+            f"generator: {gen.generator}"
+            + (f", generator priors {gen.priors}" if gen.priors else "")
+            + (", order-bias sign flipped in the answers" if gen.order_bias_sign == -1 else "") + "): "
+            f"{len(self.ranks)} replications, {families.ngroups} families ({self.ranks.shape[1]} quantities), "
             f"ranks among {sbc.draws_kept} draws",
-            f"per quantity: chi-square on {sbc.bins} rank bins and KS on the randomised PIT; "
-            f"pass if every p >= {sbc.alpha:g}/(2 x {len(self.tests)}) = {self.threshold:.2e} (Bonferroni)",
+            f"per quantity: chi-square on {sbc.bins} rank bins and KS on the randomised PIT; per family: "
+            f"Bonferroni over its elements; Holm over the {families.ngroups} families at alpha {sbc.alpha:g} "
+            f"(first threshold {self.threshold:.2e})",
             "",
-            "per site (worst element):",
+            "per family (worst element):",
         ]
-        site = self.tests.index.str.replace(r"\[\d+\]$", "", regex=True)
-        for name, grp in self.tests.groupby(site, sort=False):
+        for name, grp in families:
             w = grp["p_value"].idxmin()
-            lines.append(f"  {name:<18} {len(grp):>4} quantities  min p {grp['p_value'].min():.3g}"
-                         f"  ({w}: mean normalised rank {grp.loc[w, 'mean_rank']:.3f})")
+            lines.append(f"  {name:<26} {len(grp):>4} quantities  family p {grp['p_family'].iloc[0]:.3g}"
+                         f"  ({w}: mean normalised rank {grp.loc[w, 'mean_rank']:.3f})"
+                         + ("" if grp["ok"].all() else "  REJECTED"))
         lines.append("")
+        n_bad = self.n_unconverged
         lines.append(
-            f"replications with divergences: {int((reps['divergences'] > 0).sum())}; "
-            f"with bulk ESS < {sbc.draws_kept} kept draws: {int((reps['min_ess_bulk'] < sbc.draws_kept).sum())}; "
-            f"max R-hat {reps['max_rhat'].max():.3f}; median {reps['seconds'].median():.2f} s per replication"
-        )
-        lines.append("SBC: PASSED" if self.passed else
-                     "SBC: FAILED (ranks not uniform for " + ", ".join(
-                         self.tests.index[~self.tests["ok"]][:worst]) + ")")
+            f"replications not converged (R-hat > {RHAT_UNCONVERGED} or divergences in > {DIVERGENT_SHARE:.0%} of "
+            f"draws): {n_bad} of {len(reps)} (allowed {sbc.max_unconverged:.0%}); with any divergence: "
+            f"{int((reps['divergences'] > 0).sum())}; bulk ESS < {sbc.draws_kept} kept draws: "
+            f"{int((reps['min_ess_bulk'] < sbc.draws_kept).sum())}; max R-hat {reps['max_rhat'].max():.3f}; "
+            f"median {reps['seconds'].median():.2f} s per replication")
+        if self.passed:
+            lines.append("SBC: PASSED")
+        else:
+            why = []
+            rejected = list(dict.fromkeys(self.tests.loc[~self.tests["ok"], "family"]))
+            if rejected:
+                why.append("ranks not uniform for " + ", ".join(rejected[:worst]))
+            if n_bad > sbc.max_unconverged * len(reps):
+                why.append(f"{n_bad} replications did not converge")
+            lines.append("SBC: FAILED (" + "; ".join(why) + ")")
         return "\n".join(lines)
 
 
@@ -320,16 +401,30 @@ def _read_log(path: Path) -> dict[int, dict]:
     return {int(rec["index"]): rec for rec in read_jsonl(path)}
 
 
+RHAT_UNCONVERGED = 1.05
+DIVERGENT_SHARE = 0.01
+
+
+def family_of(quantity: str) -> str:
+    """The parameter a quantity belongs to: ``mu[3]`` -> ``mu``; summaries and scalars
+    are families of their own (``sd(mu)``, ``utility_spread``, ``log_lik``)."""
+    return re.sub(r"\[\d+\]$", "", quantity)
+
+
 def uniformity_tests(ranks: pd.DataFrame, draws_kept: int, bins: int, alpha: float,
                      seed: int = 0) -> tuple[pd.DataFrame, float]:
-    """Two tests of uniform ranks per quantity, and the Bonferroni threshold.
+    """Tests of uniform ranks per quantity, combined per family, with Holm's step-down.
 
-    * Pearson's chi-square on ``bins`` equal bins (shape: humps, U shapes, holes);
-    * Kolmogorov-Smirnov on the randomised PIT ``(rank + U) / (draws_kept + 1)``, which
-      is exactly uniform on (0, 1) under the null (shifts: a posterior biased one way).
-
-    A quantity passes when both p-values are at least ``alpha / (2 m)`` over its
-    ``m`` quantities, so a correct model fails with probability at most ``alpha``.
+    * per quantity: Pearson's chi-square on ``bins`` equal bins (humps, U shapes, holes)
+      and Kolmogorov-Smirnov on the randomised PIT ``(rank + U) / (draws_kept + 1)``,
+      exactly uniform on (0, 1) under the null (shifts); the quantity's p-value is
+      ``min(1, 2 min(p_chi2, p_ks))``;
+    * per family (a parameter's elements, or one summary): Bonferroni over its
+      ``m_f`` elements, ``p_f = min(1, m_f min p)``, so a 30-element vector counts as one
+      hypothesis, not 30;
+    * Holm's step-down over the ``F`` families at level ``alpha``: a correct model fails
+      with probability at most ``alpha``. Returns the per-quantity table (``ok`` False
+      where the quantity's family is rejected) and the first Holm threshold ``alpha / F``.
     """
     r = ranks.to_numpy()
     counts = np.stack([np.bincount(col * bins // (draws_kept + 1), minlength=bins) for col in r.T])
@@ -338,14 +433,31 @@ def uniformity_tests(ranks: pd.DataFrame, draws_kept: int, bins: int, alpha: flo
     p_chi2 = stats.chi2.sf(chi2, bins - 1)
     pit = (r + np.random.default_rng(seed).random(r.shape)) / (draws_kept + 1)
     p_ks = np.array([stats.kstest(col, "uniform").pvalue for col in pit.T])
-    threshold = alpha / (2 * r.shape[1])
-    p = np.minimum(p_chi2, p_ks)
+    p = np.minimum(1.0, 2.0 * np.minimum(p_chi2, p_ks))
     tests = pd.DataFrame(
-        {"chi2": chi2, "p_chi2": p_chi2, "p_ks": p_ks, "p_value": p, "mean_rank": r.mean(axis=0) / draws_kept,
-         "ok": p >= threshold},
+        {"family": [family_of(q) for q in ranks.columns], "chi2": chi2, "p_chi2": p_chi2, "p_ks": p_ks,
+         "p_value": p, "mean_rank": r.mean(axis=0) / draws_kept},
         index=pd.Index(ranks.columns, name="quantity"),
     )
-    return tests, threshold
+    fam = tests.groupby("family", sort=False)["p_value"].agg(["min", "size"])
+    fam["p_family"] = np.minimum(1.0, fam["min"] * fam["size"])
+    order = fam["p_family"].sort_values(kind="stable")
+    n_fam = len(order)
+    rejected, stop = set(), False
+    for j, (name, pf) in enumerate(order.items()):  # Holm: reject while p_(j) < alpha / (F - j)
+        if stop or pf >= alpha / (n_fam - j):
+            stop = True
+            continue
+        rejected.add(name)
+    tests["p_family"] = tests["family"].map(fam["p_family"])
+    tests["ok"] = ~tests["family"].isin(rejected)
+    return tests, alpha / n_fam
+
+
+def unconverged(reps: pd.DataFrame, draws: int) -> pd.Series:
+    """Replications whose fit did not converge: R-hat above 1.05 or divergent transitions
+    in more than 1% of the draws. Their ranks are not evidence about the model."""
+    return (reps["max_rhat"] > RHAT_UNCONVERGED) | (reps["divergences"] > DIVERGENT_SHARE * draws)
 
 
 def analyse(records: list[dict], cfg: CalibrationConfig, run_dir: Path | None = None) -> CalibrationResult:
@@ -358,8 +470,10 @@ def analyse(records: list[dict], cfg: CalibrationConfig, run_dir: Path | None = 
         logger.warning("%d replications for %d bins: fewer than 5 expected per bin, the chi-square test is rough",
                        len(records), sbc.bins)
     tests, threshold = uniformity_tests(ranks, sbc.draws_kept, sbc.bins, sbc.alpha, sbc.seed)
+    reps["converged"] = ~unconverged(reps, cfg.inference.chains * cfg.inference.draws)
+    converged_ok = (~reps["converged"]).mean() <= sbc.max_unconverged
     res = CalibrationResult(run_dir=run_dir, ranks=ranks, tests=tests, replications=reps, threshold=threshold,
-                            passed=bool(tests["ok"].all()), cfg=cfg)
+                            passed=bool(tests["ok"].all() and converged_ok), cfg=cfg)
     if run_dir is not None:
         _write(res)
     return res
@@ -372,20 +486,27 @@ def _write(res: CalibrationResult) -> None:
     res.replications.to_csv(d / "replications.csv")
     reps = res.replications
     worst = res.tests["p_value"].idxmin()
+    fams = res.tests.groupby("family", sort=False)["p_family"].first()
     summary = {
         "passed": res.passed,
         "model": res.cfg.model.name,
         "order_bias": res.cfg.model.order_bias,
+        "generator": res.cfg.simulate.generator,
         "generator_priors": res.cfg.simulate.priors,
+        "order_bias_sign": res.cfg.simulate.order_bias_sign,
         "replications": len(res.ranks),
+        "families": int(len(fams)),
         "quantities": int(res.ranks.shape[1]),
         "draws_kept": res.cfg.sbc.draws_kept,
         "test": f"per quantity: Pearson chi-square on {res.cfg.sbc.bins} equal rank bins and Kolmogorov-Smirnov "
-                "on the randomised PIT; Bonferroni over both tests and all quantities",
+                "on the randomised PIT (min p x 2); per family: Bonferroni over its elements; Holm over families",
         "alpha": res.cfg.sbc.alpha,
         "threshold": res.threshold,
-        "failed_quantities": list(res.tests.index[~res.tests["ok"]]),
+        "family_p_values": {k: float(v) for k, v in fams.items()},
+        "failed_families": list(dict.fromkeys(res.tests.loc[~res.tests["ok"], "family"])),
         "worst": {"quantity": worst, "p_value": float(res.tests.loc[worst, "p_value"])},
+        "replications_unconverged": res.n_unconverged,
+        "max_unconverged": res.cfg.sbc.max_unconverged,
         "replications_with_divergences": int((reps["divergences"] > 0).sum()),
         "replications_with_low_ess": int((reps["min_ess_bulk"] < res.cfg.sbc.draws_kept).sum()),
         "max_rhat": float(reps["max_rhat"].max()),

@@ -87,6 +87,9 @@ class ModelConfig(_Frozen):
         default_factory=lambda: ["respondent"],
         description="what tells respondents apart: the respondent column, the template, or both")
     categories: bool = Field(False, description="a level per outcome category between population and outcome")
+    respondent_spreads: Literal["auto", "estimated", "fixed"] = Field(
+        "auto", description="hierarchical: how much respondents differ (spreads of deviation, decisiveness, "
+                            "order bias) estimated, or fixed at prior scales; auto: fixed for 2-3 respondents")
     pool_respondents: bool = Field(
         False, description="flat models: fit several respondents as one (complete pooling), e.g. to compare "
                            "with a hierarchical fit")
@@ -233,11 +236,21 @@ class DesignConfig(_Frozen):
         return self.pairs
 
 
+NUMPY_GENERATORS = ("thurstonian", "bradley_terry")  # models with an independent numpy simulator
+
+
 class SimulateConfig(_Frozen):
     """The generating prior; by default the fitted model's own (a correct SBC)."""
 
     priors: dict[str, float] = Field(
         default_factory=dict, description="prior hyper-parameters of the generator that differ from the model's")
+    generator: Literal["model", "numpy"] = Field(
+        "model", description="model: the fitted model's own prior predictive; numpy: an independent numpy/scipy "
+                             "simulator of the same prior and likelihood (thurstonian, bradley_terry), so a "
+                             "formula error in the model cannot cancel out")
+    order_bias_sign: Literal[1, -1] = Field(
+        1, description="numpy generator: -1 flips the order bias's sign in the answers (a negative control: "
+                       "the study must fail)")
 
 
 class SBCConfig(_Frozen):
@@ -248,6 +261,10 @@ class SBCConfig(_Frozen):
     workers: int = Field(1, ge=1, description="replications fitted in parallel (spawned processes: a script "
                                                "calling run_calibration needs an `if __name__ == '__main__'` guard)")
     seed: int = 0
+    max_unconverged: float = Field(
+        0.10, ge=0.0, le=1.0,
+        description="largest share of replications allowed to miss convergence (R-hat > 1.05 or divergences in "
+                    "more than 1% of draws) before the study fails: their ranks are not evidence")
 
     @model_validator(mode="after")
     def _bins_divide_ranks(self):
@@ -285,6 +302,11 @@ class CalibrationConfig(_Frozen):
                              f"allowed: {sorted(allowed)}")
         if self.inference.method != "nuts":
             raise ValueError("calibration checks MCMC: inference.method must be 'nuts'")
+        if self.simulate.generator == "numpy" and self.model.name not in NUMPY_GENERATORS:
+            raise ValueError(f"simulate.generator: numpy exists for {sorted(NUMPY_GENERATORS)}, "
+                             f"not {self.model.name!r}")
+        if self.simulate.order_bias_sign != 1 and (self.simulate.generator != "numpy" or not self.model.order_bias):
+            raise ValueError("simulate.order_bias_sign needs generator: numpy and model.order_bias: true")
         d = self.design
         if not self.model.hierarchical and (d.respondents > 1 or d.categories or d.covariate):
             raise ValueError("design.respondents > 1, categories and covariate need a hierarchical model")

@@ -59,8 +59,9 @@ def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = Non
     (``structure``: what the model is told about the data besides the comparisons, e.g.
     a hierarchical model's sizes and covariate, or which outcomes are lotteries)."""
     mod = get_model(model_cfg.name)
+    extra = {"respondent_spreads": model_cfg.respondent_spreads} if model_cfg.hierarchical else {}
     fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias,
-                 centered=model_cfg.centered, **{**model_cfg.priors, **(priors or {})}, **(structure or {}))
+                 centered=model_cfg.centered, **extra, **{**model_cfg.priors, **(priors or {})}, **(structure or {}))
     return mod, fn
 
 
@@ -259,8 +260,31 @@ def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: d
     return mcmc
 
 
-def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None):
+# Spreads of partially pooled parameters, and the prior scale each is fixed at for MAP.
+# The joint mode of a hierarchical posterior lies where a spread goes to zero (or, for
+# the noise spread, where noise runs off to infinity and utilities shrink to nothing):
+# a MAP estimate that optimises them is degenerate, so MAP holds them at their prior scales.
+MAP_FIXED_SPREADS = {
+    "log_noise_spread": "log_noise_scale",
+    "deviation_spread": "deviation_scale",
+    "deviation_spread_sd": "deviation_sd_scale",
+    "decisiveness_spread": "decisiveness_scale",
+    "order_bias_spread": "order_bias_spread_scale",
+    "category_spread": "category_scale",
+}
+
+
+def map_fixed_values(model_cfg: ModelConfig) -> dict[str, float]:
+    """The spreads a MAP fit of this model holds fixed, at their prior scales."""
+    priors = {**get_model(model_cfg.name).PRIORS, **model_cfg.priors}
+    return {site: float(priors[hp]) for site, hp in MAP_FIXED_SPREADS.items() if hp in priors}
+
+
+def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None,
+             fixed: dict | None = None):
     inputs = inputs or {}
+    if fixed:
+        model_fn = numpyro.handlers.condition(model_fn, data={k: jnp.asarray(v) for k, v in fixed.items()})
     if inf.method == "map":
         guide = autoguide.AutoDelta(model_fn, init_loc_fn=init_to_median(num_samples=15))
     elif inf.svi_guide == "lowrank":
@@ -278,6 +302,9 @@ def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: di
     samples = Predictive(model_fn, posterior_samples=latent)(mkey, *args, **inputs)
     samples = {**latent, **samples}
     samples.pop("y", None)
+    for k, v in (fixed or {}).items():  # held fixed: reported as the constants they were
+        if k not in samples:
+            samples[k] = jnp.full((n,), v)
     timing["optimisation_s"] = t1 - t0
     timing["final_loss"] = float(res.losses[-1])
     return samples, res.losses
@@ -331,7 +358,12 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
         sample_stats = _nuts_sample_stats(mcmc)
     else:
-        flat, _ = _run_svi(model_fn, args, k_a, inf, timing, inputs)
+        fixed = None
+        if inf.method == "map":
+            tr = numpyro.handlers.trace(numpyro.handlers.seed(model_fn, 0)).get_trace(*args, k_a=k_a, **inputs)
+            fixed = {k: v for k, v in map_fixed_values(cfg.model).items()
+                     if k in tr and tr[k]["type"] == "sample" and not tr[k]["is_observed"]}
+        flat, _ = _run_svi(model_fn, args, k_a, inf, timing, inputs, fixed)
         samples = {k: np.asarray(v)[None] for k, v in flat.items()}
         sample_stats = None
     t_post = time.perf_counter()
@@ -386,6 +418,9 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
             + ("a single point estimate, no uncertainty" if inf.method == "map"
                else "variational intervals are typically too narrow")
         )
+        if inf.method == "map" and fixed:
+            notes.append("MAP holds the spreads of pooled parameters at their prior scales (their joint mode "
+                         "is degenerate): " + ", ".join(f"{k} = {v:g}" for k, v in fixed.items()))
     return FitOutput(idata=idata, exclusions=excl, timing=timing, train_rows=train_rows,
                      heldout_rows=held_rows, notes=notes)
 

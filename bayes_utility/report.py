@@ -216,8 +216,10 @@ def collect(run_dir: str | Path) -> RunContent:
     tmp = run_dir / ASSETS
     tmp.mkdir(exist_ok=True)
     title = f"{run_dir.name}: {prov.get('model', '')}"
+    point = diag.get("method") == "map"
     for name, grouped, caption in (
-        ("utilities.png", False, "Utilities sorted from least to most preferred, with credible intervals."),
+        ("utilities.png", False, "Utilities sorted from least to most preferred, "
+         + ("MAP point estimates (no intervals)." if point else "with credible intervals.")),
         ("utilities_by_category.png", True, "The same utilities grouped by outcome category."),
     ):
         if grouped and len({c for c in summ["category"] if isinstance(c, str) and c}) < 2:
@@ -343,11 +345,13 @@ def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFram
     dec = decimals_for(float(np.median(s[hdi[1]] - s[hdi[0]]))) if len(hdi) == 2 else 3
     rows = []
     for d in s.to_dict("records"):
-        value = (fmt_interval(d["mean"], d[hdi[0]], d[hdi[1]], decimals=dec) if len(hdi) == 2
-                 else f"{d['mean']:.3f} (approximate fit: no interval)")
         cat = d.get("category")
-        rows.append({"outcome": d["text"], "category": cat if isinstance(cat, str) else "",
-                     f"utility [{prob:.0%} HDI]": value})
+        row = {"outcome": d["text"], "category": cat if isinstance(cat, str) else ""}
+        if len(hdi) == 2:
+            row[f"utility [{prob:.0%} HDI]"] = fmt_interval(d["mean"], d[hdi[0]], d[hdi[1]], decimals=dec)
+        else:
+            row["utility (point estimate)"] = f"{d['mean']:.3f}"
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -503,10 +507,15 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         doc.para("Do not report these numbers yet: follow the advice above (more warm-up and draws, a higher "
                  "target_accept, or model.centered: false for weak preference signal) and refit.", "note")
 
+    point = c.verdict.get("method") == "map"  # a point estimate: no interval, rank interval or P(top k)
     doc.heading("Utilities", level)
     n_out = int((c.summary["quantity"] == "utility").sum())
-    doc.para(f"{n_out} outcomes. Utilities are standardised per posterior draw (zero mean, unit sd across "
-             f"outcomes); intervals are {prob:.0%} highest-density intervals. Higher is more preferred.")
+    if point:
+        doc.para(f"{n_out} outcomes. Utilities are standardised (zero mean, unit sd across outcomes). A MAP point "
+                 "estimate: no uncertainty is available, so none is shown. Higher is more preferred.", "note")
+    else:
+        doc.para(f"{n_out} outcomes. Utilities are standardised per posterior draw (zero mean, unit sd across "
+                 f"outcomes); intervals are {prob:.0%} highest-density intervals. Higher is more preferred.")
     for img in c.images[:2]:
         if img.name.startswith("utilities"):
             doc.image(img, assets)
@@ -517,23 +526,41 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
 
     doc.heading("Ranks", level)
     r = c.ranks.head(15)
-    doc.para(f"Rank 1 is the most preferred outcome. Interval: {prob:.0%} of the posterior; P(top {TOP_K}): the "
-             f"posterior probability that the outcome is among the {TOP_K} most preferred.")
-    doc.table(pd.DataFrame({
-        "outcome": r["text"],
-        f"rank [{prob:.0%} interval]": [f"{m:.0f} [{lo:.0f}, {hi:.0f}]"
-                                         for m, lo, hi in zip(r["rank_median"], r["rank_lo"], r["rank_hi"])],
-        f"P(top {TOP_K})": [f"{p:.2f}" for p in r[f"p_top{TOP_K}"]],
-    }), numeric=(f"P(top {TOP_K})",))
-    doc.image(next(i for i in c.images if i.name == "ranks.png"), assets)
+    if point:
+        doc.para("Rank 1 is the most preferred outcome, by the point estimate (no rank interval or probability "
+                 "of a rank exists without a posterior).")
+        doc.table(pd.DataFrame({"outcome": r["text"],
+                                "rank (point estimate)": [f"{m:.0f}" for m in r["rank_median"]]}))
+    else:
+        doc.para(f"Rank 1 is the most preferred outcome. Interval: {prob:.0%} of the posterior; P(top {TOP_K}): "
+                 f"the posterior probability that the outcome is among the {TOP_K} most preferred.")
+        doc.table(pd.DataFrame({
+            "outcome": r["text"],
+            f"rank [{prob:.0%} interval]": [f"{m:.0f} [{lo:.0f}, {hi:.0f}]"
+                                             for m, lo, hi in zip(r["rank_median"], r["rank_lo"], r["rank_hi"])],
+            f"P(top {TOP_K})": [f"{p:.2f}" for p in r[f"p_top{TOP_K}"]],
+        }), numeric=(f"P(top {TOP_K})",))
+        doc.image(next(i for i in c.images if i.name == "ranks.png"), assets)
 
     doc.heading("Does the model predict the answers?", level)
-    cal = c.calibration
-    inside = int(cal["inside"].sum())
-    doc.para(f"Posterior predictive check on the fitted comparisons: {inside} of {len(cal)} bins have their "
-             f"observed share of 'A' answers inside the {prob:.0%} posterior predictive interval.")
-    doc.image(next(i for i in c.images if i.name == "calibration.png"), assets)
-    if c.heldout:
+    if point:
+        doc.para("A posterior predictive check needs a posterior: refit with inference.method: nuts.", "note")
+    else:
+        cal = c.calibration
+        inside = int(cal["inside"].sum())
+        doc.para(f"Posterior predictive check on the fitted comparisons: {inside} of {len(cal)} bins have their "
+                 f"observed share of 'A' answers inside the {prob:.0%} posterior predictive interval.")
+        doc.image(next(i for i in c.images if i.name == "calibration.png"), assets)
+    if c.heldout and point:
+        h = c.heldout
+        doc.para(f"Held-out pairs ({h['n_pairs']} pairs never seen by the fit), at the point estimate:")
+        doc.table(pd.DataFrame([
+            {"metric": "accuracy (higher is better)",
+             "at the point estimate ± s.e. over pairs": f"{h['accuracy']['point']:.3f} ± {h['accuracy']['se_pairs']:.3f}"},
+            {"metric": "log-loss (lower is better)",
+             "at the point estimate ± s.e. over pairs": f"{h['log_loss']['point']:.3f} ± {h['log_loss']['se_pairs']:.3f}"},
+        ]))
+    elif c.heldout:
         h = c.heldout
         acc, ll = h["accuracy"], h["log_loss"]
         doc.para(f"Held-out pairs ({h['n_pairs']} pairs never seen by the fit; {h['n_ties']} with an observed "
@@ -557,12 +584,12 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     if c.scalars is not None and len(c.scalars):
         doc.heading("Model parameters", level)
         hdi = [col for col in c.scalars.columns if col.startswith("hdi_")]
-        doc.table(pd.DataFrame({
-            "parameter": c.scalars["parameter"],
-            f"posterior mean [{prob:.0%} HDI]": [fmt_interval(m, lo, hi) for m, lo, hi in
-                                                 zip(c.scalars["mean"], c.scalars[hdi[0]], c.scalars[hdi[1]])]
-            if len(hdi) == 2 else c.scalars["mean"].map(lambda v: f"{v:.3f} (no interval)"),
-        }))
+        if len(hdi) == 2 and not point:
+            values = {f"posterior mean [{prob:.0%} HDI]": [
+                fmt_interval(m, lo, hi) for m, lo, hi in zip(c.scalars["mean"], c.scalars[hdi[0]], c.scalars[hdi[1]])]}
+        else:
+            values = {"point estimate": c.scalars["mean"].map(lambda v: f"{v:.3f}")}
+        doc.table(pd.DataFrame({"parameter": c.scalars["parameter"], **values}))
 
     doc.heading("Provenance", level)
     p = c.provenance

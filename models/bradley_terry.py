@@ -42,7 +42,7 @@ LINK = "logit"
 PRIORS = {"utility_scale": 5.0, "order_bias_scale": 1.7}
 DIMS = {"u": ["outcome"], "u_raw": ["outcome"], "utility": ["outcome"], "y": ["comparison"]}
 REPORTED = ("utility",)
-CALIBRATED = ("utility_spread", "order_bias", "u", "utility")  # checked by simulation-based calibration
+CALIBRATED = ("utility_spread", "order_bias", "u")  # checked by simulation-based calibration
 ML_PARAMS = {"u": "zero_sum"}  # free parameters of the ML estimate (bayes_utility.mle)
 SCALE_NOTE = "utility: zero mean, unit sd across outcomes per draw; u: logit units"
 

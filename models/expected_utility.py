@@ -50,7 +50,7 @@ DIMS = {
     "y": ["comparison"],
 }
 REPORTED = ("utility", "noise_sd")
-CALIBRATED = ("utility_spread", "log_noise_spread", "eu_violation", "order_bias", "mu", "sigma", "utility")
+CALIBRATED = ("utility_spread", "log_noise_spread", "eu_violation", "order_bias", "mu", "sigma")
 SCORE_SITES = ("mu", "sigma", "order_bias")
 ML_PARAMS = None
 SCALE_NOTE = ("utility: outcomes and lotteries, standardised by the base outcomes' mean and sd per draw; "

@@ -32,7 +32,7 @@ PRIORS = {"utility_scale": 3.0, "log_noise_scale": 1.0, "instrumental_violation_
 DIMS = {**{k: v for k, v in _eu.DIMS.items() if k != "lottery_raw"}, "state_raw": ["start_state"],
         "mu_base": ["history"], "mu_base_raw": ["history"]}
 REPORTED = _eu.REPORTED
-CALIBRATED = ("utility_spread", "log_noise_spread", "instrumental_violation", "order_bias", "mu", "sigma", "utility")
+CALIBRATED = ("utility_spread", "log_noise_spread", "instrumental_violation", "order_bias", "mu", "sigma")
 SCORE_SITES = _eu.SCORE_SITES
 WEIGHT_DIMS = ("start_state", "history")  # dims of constant_data["lottery_weights"]
 ML_PARAMS = None

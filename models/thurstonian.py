@@ -75,7 +75,7 @@ DIMS = {
 }
 REPORTED = ("utility", "noise_sd")
 # sites whose calibration is checked by simulation-based calibration (when present)
-CALIBRATED = ("utility_spread", "log_noise_spread", "order_bias", "mu", "sigma", "utility", "noise_sd")
+CALIBRATED = ("utility_spread", "log_noise_spread", "order_bias", "mu", "sigma")  # utility, noise_sd: mu, sigma rescaled
 # the free parameters of the maximum-likelihood estimate (bayes_utility.mle): how each
 # is constrained, as in the model (zero-sum location; geometric-mean-one noise)
 ML_PARAMS = {"mu": "zero_sum", "sigma": "log_zero_sum"}

@@ -14,10 +14,12 @@ with
 
 * :math:`\mu` the **population utilities** (zero-sum, spread :math:`\tau_\mu`), optionally
   :math:`\mu_o = c_{k(o)} + \nu_o` around a mean per outcome category :math:`k(o)`
-  (the paper's 30 categories) with spread :math:`\tau_c`, re-centred to sum to zero;
+  (the paper's 30 categories) with spread :math:`\tau_c`, the category means zero-sum
+  weighted by their numbers of outcomes (so :math:`\mu` keeps zero sum exactly);
 * :math:`\delta_r` the respondent's **deviations** (zero-sum, unit scale) with its own
   spread :math:`\tau_r = \tau_\delta \exp(s_\delta \zeta_r + \gamma_\delta x_r)`,
-  :math:`\zeta_r \sim N(0, 1)`: a typical spread :math:`\tau_\delta` and how much it varies
+  zero-sum :math:`\zeta` (so :math:`\tau_\delta` is the geometric mean of the spreads at
+  :math:`x = 0`, not a second name for it): a typical spread and how much it varies
   between respondents, :math:`s_\delta`; the smaller :math:`\tau_r`, the closer the
   respondent's utilities are to the population's;
 * :math:`d_r = \exp(\lambda_r)` the respondent's **decisiveness** (inverse noise scale:
@@ -39,6 +41,13 @@ Indifference versus bias
     :math:`d_r` goes to zero and its :math:`\beta_r` to a large value. It is not read as
     a preference for the outcomes it happened to see first, and it does not pull the
     population utilities (tested on simulated data).
+
+Few respondents
+    How much respondents differ (:math:`s_\delta`, the spread of log decisiveness, of order
+    biases) is learnt from as many values as there are respondents. With 2-3 of them
+    (``respondent_spreads: auto``, the default; ``fixed`` or ``estimated`` to force) these
+    spreads are fixed at their prior scales (``deviation_sd_scale`` is then unused: all
+    respondents share :math:`\tau_\delta`), which removes the funnels NUTS cannot cross.
 
 Parameterisation
     Everything below the population is non-centred (respondent deviations, log
@@ -100,8 +109,7 @@ RESPONDENT_SITES = ("decisiveness", "noise_scale", "respondent_deviation_spread"
 CALIBRATED = ("utility_spread", "category_spread", "deviation_spread", "deviation_spread_sd", "deviation_slope",
               "decisiveness_spread", "decisiveness_slope", "log_noise_spread",
               "order_bias_mean", "order_bias_spread", "decisiveness", "respondent_deviation_spread",
-              "order_bias", "mu", "mu_resp",
-              "utility", "respondent_utility")
+              "order_bias", "mu", "mu_resp")  # utility, respondent_utility: the same rescaled
 INPUTS = ("respondent",)  # per-comparison inputs besides idx_a, idx_b, n
 SCORE_SITES = ("mu_resp", "sigma", "order_bias")
 ML_PARAMS = None  # no maximum-likelihood estimate: the spreads' likelihood is unbounded
@@ -129,6 +137,18 @@ def _standardise(u):
     return u / jnp.std(u, axis=-1, keepdims=True)
 
 
+FEW_RESPONDENTS = 3  # up to this many, spreads between respondents are fixed at their prior scales
+
+
+def spreads_estimated(n_respondents: int, respondent_spreads: str = "auto") -> bool:
+    """Whether the between-respondent spreads are parameters (else fixed at prior scales)."""
+    if respondent_spreads not in ("auto", "estimated", "fixed"):
+        raise ValueError(f"respondent_spreads must be auto, estimated or fixed, not {respondent_spreads!r}")
+    if respondent_spreads == "auto":
+        return n_respondents > FEW_RESPONDENTS
+    return respondent_spreads == "estimated"
+
+
 def model(
     idx_a,
     idx_b,
@@ -143,6 +163,7 @@ def model(
     covariate=None,
     order_bias: bool = False,
     centered: bool = True,  # accepted for a uniform interface; this model is non-centred throughout
+    respondent_spreads: str = "auto",
     utility_scale: float = PRIORS["utility_scale"],
     category_scale: float = PRIORS["category_scale"],
     deviation_scale: float = PRIORS["deviation_scale"],
@@ -154,23 +175,29 @@ def model(
     slope_scale: float = PRIORS["slope_scale"],
 ):
     n_r = int(n_respondents)
+    estimated = n_r > 1 and spreads_estimated(n_r, respondent_spreads)
     if respondent is None:
         respondent = jnp.zeros(jnp.shape(idx_a), dtype=jnp.int32)
     # population
     tau_mu = numpyro.sample("utility_spread", dist.HalfNormal(utility_scale))
     mu = tau_mu * numpyro.sample("mu_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
     if n_categories and category is not None:
+        # category means with zero outcome-weighted mean: they add nothing to the mean of mu
+        # (which stays zero), so no direction of the category means is left to the prior alone
         tau_c = numpyro.sample("category_spread", dist.HalfNormal(category_scale))
-        c = numpyro.sample("category_raw", dist.Normal(0.0, 1.0).expand([n_categories]).to_event(1))
-        mu = mu + tau_c * c[..., category]
-        mu = mu - jnp.mean(mu, axis=-1, keepdims=True)
+        c = numpyro.sample("category_raw", dist.ZeroSumNormal(1.0, event_shape=(n_categories,)))
+        weight = jnp.bincount(jnp.asarray(category), length=n_categories) / jnp.shape(category)[0]
+        c = c - jnp.sum(c * weight, axis=-1, keepdims=True)
+        mu = mu + tau_c[..., None] * c[..., category]
     mu = numpyro.deterministic("mu", mu)
     # respondents: deviations and decisiveness
     tau_d = numpyro.sample("deviation_spread", dist.HalfNormal(deviation_scale))
     log_tau_r = jnp.log(tau_d)[..., None] * jnp.ones(n_r)
-    if n_r > 1:  # respondents differ in how far they stray from the population
+    if estimated:  # respondents differ in how far they stray from the population
+        # zero-sum: deviation_spread is the geometric mean of the respondents' spreads, not
+        # a second parameter for the same thing (which would leave a ridge only priors bound)
         s_dev = numpyro.sample("deviation_spread_sd", dist.HalfNormal(deviation_sd_scale))
-        e_dev = numpyro.sample("log_deviation_raw", dist.Normal(0.0, 1.0).expand([n_r]).to_event(1))
+        e_dev = numpyro.sample("log_deviation_raw", dist.ZeroSumNormal(1.0, event_shape=(n_r,)))
         log_tau_r = log_tau_r + s_dev[..., None] * e_dev
     log_dec = jnp.zeros(n_r)
     if covariate is not None:
@@ -178,7 +205,10 @@ def model(
         g_dev = numpyro.sample("deviation_slope", dist.Normal(0.0, slope_scale))
         log_tau_r = log_tau_r + g_dev[..., None] * x
     if n_r > 1:
-        s_dec = numpyro.sample("decisiveness_spread", dist.HalfNormal(decisiveness_scale))
+        # with few respondents their spread cannot be learnt from 2-3 values: fixed at the
+        # prior scale (no funnel); with more, a parameter
+        s_dec = (numpyro.sample("decisiveness_spread", dist.HalfNormal(decisiveness_scale)) if estimated
+                 else jnp.asarray(decisiveness_scale))
         eps = numpyro.sample("log_decisiveness_raw", dist.ZeroSumNormal(1.0, event_shape=(n_r,)))
         log_dec = s_dec[..., None] * eps
         if covariate is not None:
@@ -199,7 +229,8 @@ def model(
     if order_bias:
         b_mean = numpyro.sample("order_bias_mean", dist.Normal(0.0, order_bias_scale))
         if n_r > 1:
-            b_spread = numpyro.sample("order_bias_spread", dist.HalfNormal(order_bias_spread_scale))
+            b_spread = (numpyro.sample("order_bias_spread", dist.HalfNormal(order_bias_spread_scale)) if estimated
+                        else jnp.asarray(order_bias_spread_scale))
             b_raw = numpyro.sample("order_bias_raw", dist.Normal(0.0, 1.0).expand([n_r]).to_event(1))
             beta = b_mean[..., None] + b_spread[..., None] * b_raw
         else:

@@ -31,10 +31,41 @@ def test_uniformity_tests_accept_uniform_and_reject_shifted_or_humped():
         "humped": np.clip(np.round(rng.normal(50, 12, reps)), 0, kept).astype(int),  # posterior too wide
     })
     tests, threshold = uniformity_tests(ranks, kept, 10, 0.01)
-    assert threshold == pytest.approx(0.01 / 6)
+    assert threshold == pytest.approx(0.01 / 3)  # three families: Holm's first step
     assert tests.loc["uniform", "ok"]
     assert not tests.loc["shifted", "ok"] and tests.loc["shifted", "p_ks"] < 1e-6
     assert not tests.loc["humped", "ok"] and tests.loc["humped", "p_chi2"] < 1e-6
+
+
+def test_families_count_a_vector_once_and_holm_steps_down():
+    """Twenty uniform elements of one vector are one family (Bonferroni inside); Holm rejects
+    a family at alpha / (F - j) after the j families with smaller p-values."""
+    rng = np.random.default_rng(4)
+    kept, reps = 99, 300
+    cols = {f"mu[{j}]": rng.integers(0, kept + 1, reps) for j in range(20)}
+    cols["spread"] = rng.integers(0, kept + 1, reps)
+    tests, threshold = uniformity_tests(pd.DataFrame(cols), kept, 10, 0.01)
+    assert threshold == pytest.approx(0.01 / 2) and tests["ok"].all()
+    assert set(tests["family"]) == {"mu", "spread"}
+    fam = tests.groupby("family")["p_family"].first()
+    assert fam["mu"] == pytest.approx(min(1.0, 20 * tests.loc[tests["family"] == "mu", "p_value"].min()))
+    # one element of mu shifted: the whole family is rejected, the other family is not
+    cols["mu[7]"] = np.minimum(cols["mu[7]"] + 25, kept)
+    tests, _ = uniformity_tests(pd.DataFrame(cols), kept, 10, 0.01)
+    assert not tests.loc[tests["family"] == "mu", "ok"].any() and tests.loc["spread", "ok"]
+    # Holm, not Bonferroni: p-values 0.004 and 0.009 at alpha 0.01 over two families are both
+    # rejected (0.004 < 0.005, then 0.009 < 0.01); Bonferroni would keep the second
+    from bayes_utility import calibration
+
+    fake = pd.DataFrame({"a": [0], "b": [0]})
+    orig = calibration.stats.kstest
+    ps = iter([0.002, 0.0045])  # x 2 for the two tests per quantity: 0.004, 0.009
+    try:
+        calibration.stats.kstest = lambda *a, **k: type("R", (), {"pvalue": next(ps)})()
+        holm, _ = uniformity_tests(fake, 9, 2, 0.01)
+    finally:
+        calibration.stats.kstest = orig
+    assert holm["p_value"].tolist() == pytest.approx([0.004, 0.009]) and not holm["ok"].any()
 
 
 def test_calibration_config_validation(tmp_path):
@@ -90,7 +121,9 @@ def test_calibrate_cli(tmp_path, capsys):
     summary = json.loads((tmp_path / "cli" / "calibration.json").read_text())
     assert summary["replications"] == 3 and summary["passed"] == (code == 0)
     ranks = pd.read_csv(tmp_path / "cli" / "ranks.csv", index_col=0)
-    assert {"order_bias", "utility_spread", "log_noise_spread", "log_lik", "mu[3]", "noise_sd[0]"} <= set(ranks)
+    assert {"order_bias", "utility_spread", "log_noise_spread", "log_lik", "mu[3]", "sigma[0]", "sd(mu)",
+            "max(sigma)"} <= set(ranks)
+    assert "utility[0]" not in ranks  # mu rescaled: not a second family for the same parameter
     assert ranks.to_numpy().min() >= 0 and ranks.to_numpy().max() <= 19
     path.write_text("name: bad\nmodel: {name: thurstonian}\nsbc: {bins: 7}\n")
     assert main(["-q", "calibrate", str(path), "--out", str(tmp_path)]) == 2
