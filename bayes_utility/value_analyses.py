@@ -46,6 +46,12 @@ def discounting_summary(idata, prob: float = 0.94) -> dict:
     for v in ("discount_rate", "sensitivity", "discount_factor_12m", "delay_for_half", "order_bias"):
         if v in idata.posterior:
             out[v] = _summ(_draws(idata, v).ravel(), prob)
+    if "delay_for_half" in out:
+        # 1/k-like: its posterior mean need not exist (heavy right tail as the rate nears 0), so
+        # the centre reported is the median; "mean" keeps the key readers expect, named for what it is
+        d = _draws(idata, "delay_for_half").ravel()
+        out["delay_for_half"]["mean"] = float(np.median(d))
+        out["delay_for_half"]["center"] = "median"
     return out
 
 
@@ -112,7 +118,7 @@ def format_discounting(res: dict) -> str:
         form = m.rsplit("_", 1)[-1]
         loo = res["loo"][m]
         lines.append(f"  {form:12s} rate {_iv(s['discount_rate'])}  D(12) {_iv(s['discount_factor_12m'])}  "
-                     f"half-value delay {_iv(s['delay_for_half'])} months  elpd {loo['elpd']:.1f} +- {loo['se']:.1f}")
+                     f"half-value delay (median) {_iv(s['delay_for_half'])} months  elpd {loo['elpd']:.1f} +- {loo['se']:.1f}")
     lines.append(f"  PSIS-LOO prefers {res['preferred'].rsplit('_', 1)[-1]} by {res['elpd_difference']:.1f} +- "
                  f"{res['elpd_difference_se']:.1f} (a difference within about 2 se is no clear preference)")
     return "\n".join(lines)

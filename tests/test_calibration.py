@@ -153,12 +153,52 @@ def test_sbc_passes_at_ci_size(model, tmp_path):
     assert set(get_model(cfg.model.name).CALIBRATED) | {"log_lik"} <= sites
 
 
+def test_unconverged_replications_are_not_evidence():
+    """Uniform ranks from 60 replications of which 9 (15%) did not converge: the study fails on
+    convergence alone; with 3 (5%) it passes. A replication counts as unconverged with R-hat
+    above 1.05 or divergences in more than 1% of its draws."""
+    from bayes_utility.calibration import analyse
+
+    cfg = tiny(sbc={"replications": 60, "draws_kept": 49, "bins": 5})
+    rng = np.random.default_rng(0)
+    assert cfg.inference.chains * cfg.inference.draws == 200  # so 3 divergences are over 1% of draws
+
+    def records(n_bad):
+        return [{"index": i, "ranks": {"a": int(rng.integers(0, 50)), "b": int(rng.integers(0, 50))},
+                 "divergences": 3 if i < n_bad and i % 2 else 0, "max_rhat": 1.2 if i < n_bad and not i % 2 else 1.0,
+                 "min_ess_bulk": 300.0, "n_answers": 10, "seconds": 0.1} for i in range(60)]
+
+    bad = analyse(records(9), cfg)
+    assert bad.tests["ok"].all() and not bad.passed and bad.n_unconverged == 9
+    assert "9 replications did not converge" in bad.report()
+    ok = analyse(records(3), cfg)
+    assert ok.passed and ok.n_unconverged == 3
+
+
 @pytest.mark.statistical
-def test_sbc_fails_for_a_wrong_prior(tmp_path):
-    """Data generated with a utility spread prior five times wider than the model's: detected."""
-    cfg = load_calibration_config(f"{CONFIGS}/sbc_bradley_terry.yaml").with_overrides(
-        simulate={"priors": {"utility_scale": 25.0}}, sbc={"replications": 60})
+def test_sbc_fails_when_the_generator_flips_the_order_bias_sign(tmp_path):
+    """The CI Thurstonian recipe (which passes above, same replications) with answers from the
+    independent numpy generator whose order bias has the wrong sign: a sign error in a
+    model's likelihood would look like this. Detected by the order bias and the log-likelihood."""
+    cfg = load_calibration_config(f"{CONFIGS}/sbc_thurstonian.yaml").with_overrides(
+        simulate={"generator": "numpy", "order_bias_sign": -1}, sbc={"replications": 60})
     res = run_calibration(cfg, out=tmp_path, progress=False)
     assert not res.passed
-    assert not res.tests.loc["utility_spread", "ok"]
-    assert res.tests.loc["utility_spread", "mean_rank"] > 0.6  # the prior pulls the spread down
+    failed = set(res.tests.loc[~res.tests["ok"], "family"])
+    assert "order_bias" in failed, res.report()
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("generator_scale, passes", [(3.0, True), (4.5, False)])
+def test_sbc_detects_a_utility_spread_prior_one_and_a_half_times_wider(tmp_path, generator_scale, passes):
+    """On the weakly informative design the model's own prior (3.0) passes and a generator
+    prior 1.5x wider (4.5) fails, through the spread and the targeted summaries of the
+    utilities (their sd and largest element), not through any single utility."""
+    cfg = load_calibration_config(f"{CONFIGS}/sbc_thurstonian_weak.yaml").with_overrides(
+        simulate={"generator": "numpy", "priors": {"utility_scale": generator_scale}})
+    res = run_calibration(cfg, out=tmp_path, progress=False)
+    assert res.passed == passes, res.report()
+    if not passes:
+        failed = set(res.tests.loc[~res.tests["ok"], "family"])
+        assert failed & {"sd(mu)", "max(mu)", "utility_spread"}, failed
+        assert res.tests.loc["sd(mu)", "mean_rank"] > 0.55  # the truth's spread ranks high: prior too narrow
