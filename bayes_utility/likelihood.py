@@ -37,7 +37,7 @@ def cdf(z, link: str):
 
 
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
-_TAIL = 8.0  # beyond |z| = 8 the asymptotic series is exact to float32 precision
+_TAIL = 8.0  # beyond |z| = 8 the asymptotic series (7 terms) is within 4e-8 of log Phi (float64)
 
 
 @jax.custom_jvp
@@ -46,8 +46,9 @@ def log_ndtr_pair(z):
 
     The smaller tail :math:`\log\Phi(-|z|)` comes from ``erfc`` for :math:`|z| < 8` and
     from the asymptotic series
-    :math:`-z^2/2 - \log|z| - \tfrac12\log 2\pi + \log(1 - z^{-2} + 3z^{-4} - 15z^{-6})`
-    beyond; the larger one is ``log1p(-exp(small))``. The derivative is supplied in
+    :math:`-z^2/2 - \log|z| - \tfrac12\log 2\pi + \log(1 - z^{-2} + 3z^{-4} - \dots + 10395z^{-12})`
+    beyond (truncation error below 4e-8 at :math:`|z| \ge 8`, so float64 log-likelihoods
+    for LOO are accurate too); the larger one is ``log1p(-exp(small))``. The derivative is supplied in
     closed form, :math:`d\log\Phi(z)/dz = \phi(z)/\Phi(z)`, so autodiff never goes
     through ``erfc``. About twice as fast as two calls of ``log_ndtr`` with their
     gradients, and as accurate in float32 (see tests/test_likelihood.py).
@@ -57,7 +58,10 @@ def log_ndtr_pair(z):
     direct = jnp.log(0.5 * erfc(xs * (1.0 / math.sqrt(2.0))))
     xt = jnp.maximum(x, _TAIL)
     inv2 = 1.0 / (xt * xt)
-    series = -0.5 * xt * xt - jnp.log(xt) - _LOG_SQRT_2PI + jnp.log1p(-inv2 * (1.0 - 3.0 * inv2 * (1.0 - 5.0 * inv2)))
+    # 1 - x + 3x^2 - 15x^3 + 105x^4 - 945x^5 + 10395x^6 with x = 1/z^2, by Horner's rule
+    poly = 1.0 - 9.0 * inv2 * (1.0 - 11.0 * inv2)
+    poly = 1.0 - 3.0 * inv2 * (1.0 - 5.0 * inv2 * (1.0 - 7.0 * inv2 * poly))
+    series = -0.5 * xt * xt - jnp.log(xt) - _LOG_SQRT_2PI + jnp.log1p(-inv2 * poly)
     small = jnp.where(x < _TAIL, direct, series)
     big = jnp.log1p(-jnp.exp(small))
     positive = z >= 0
