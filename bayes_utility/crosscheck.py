@@ -1,8 +1,9 @@
 r"""Independent implementations to check the NumPyro models against.
 
-* :func:`pymc_thurstonian` / :func:`fit_pymc`: the Thurstonian model written again in
-  PyMC (PyTensor graph, PyMC's NUTS or nutpie): same priors, constraints and
-  likelihood as ``models/thurstonian.py``, no shared code.
+* :func:`pymc_thurstonian`, :func:`pymc_bradley_terry`, :func:`pymc_thurstonian_hierarchical`
+  (2-3 respondents) and :func:`fit_pymc`: the models written again in PyMC (PyTensor
+  graph, PyMC's NUTS or nutpie): same priors, constraints and likelihood as ``models/``,
+  no shared code.
 * :func:`compare_posteriors`: agreement of two posteriors' means and standard
   deviations per parameter, in units of their combined Monte Carlo standard error.
 * :func:`scipy_thurstonian_ml`: the Thurstonian maximum-likelihood estimate by
@@ -52,16 +53,88 @@ def pymc_thurstonian(arr: ComparisonArrays, *, order_bias: bool = False, utility
     return model
 
 
+def _binomial_kernel(k, n, log_f_z, log_f_minus_z):
+    """k log F(z) + (n - k) log F(-z), summed (the binomial coefficient is a constant)."""
+    import pytensor.tensor as pt
+
+    return pt.sum(k * log_f_z + (n - k) * log_f_minus_z)
+
+
+def pymc_bradley_terry(arr: ComparisonArrays, *, order_bias: bool = False, utility_scale: float = 5.0,
+                       order_bias_scale: float = 1.7):
+    """The Bradley-Terry model of ``models/bradley_terry.py`` as a PyMC model (logit link)."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    coords = {"outcome": np.arange(arr.n_outcomes)}
+    with pm.Model(coords=coords) as model:
+        tau = pm.HalfNormal("utility_spread", utility_scale)
+        u = pm.ZeroSumNormal("u", sigma=tau, dims="outcome")
+        pm.Deterministic("utility", u / pt.std(u), dims="outcome")
+        z = u[arr.idx_a] - u[arr.idx_b]
+        if order_bias:
+            z = z + pm.Normal("order_bias", 0.0, order_bias_scale)
+        k, n = np.asarray(arr.k_a, dtype=float), np.asarray(arr.n, dtype=float)
+        # log sigmoid(z) = -softplus(-z)
+        pm.Potential("y", _binomial_kernel(k, n, -pt.softplus(-z), -pt.softplus(z)))
+    return model
+
+
+def pymc_thurstonian_hierarchical(arr: ComparisonArrays, *, order_bias: bool = False, utility_scale: float = 3.0,
+                                  deviation_scale: float = 0.5, log_noise_scale: float = 1.0,
+                                  decisiveness_scale: float = 1.0, order_bias_scale: float = 1.0,
+                                  order_bias_spread_scale: float = 0.5):
+    """The hierarchical Thurstonian model of ``models/thurstonian_hierarchical.py`` for 2-3
+    respondents (its default there: the spreads between respondents fixed at their prior
+    scales), without categories or covariate, as a PyMC model."""
+    import pymc as pm
+    import pytensor.tensor as pt
+    from pymc.distributions.dist_math import normal_lcdf
+
+    resp = np.asarray(arr.respondent)
+    n_r = int(resp.max()) + 1
+    if not 2 <= n_r <= 3:
+        raise ValueError("the PyMC twin is the 2-3 respondent variant")
+    coords = {"outcome": np.arange(arr.n_outcomes), "respondent": np.arange(n_r)}
+    with pm.Model(coords=coords) as model:
+        tau_mu = pm.HalfNormal("utility_spread", utility_scale)
+        mu = tau_mu * pm.ZeroSumNormal("mu_raw", sigma=1.0, dims="outcome")
+        pm.Deterministic("utility", mu / pt.std(mu), dims="outcome")
+        tau_d = pm.HalfNormal("deviation_spread", deviation_scale)
+        eps = pm.ZeroSumNormal("log_decisiveness_raw", sigma=1.0, dims="respondent")
+        dec = pm.Deterministic("decisiveness", pt.exp(decisiveness_scale * eps), dims="respondent")
+        delta = pm.ZeroSumNormal("deviation_raw", sigma=1.0, dims=("respondent", "outcome"), n_zerosum_axes=1)
+        mu_resp = dec[:, None] * (mu[None, :] + tau_d * delta)
+        tau_s = pm.HalfNormal("log_noise_spread", log_noise_scale)
+        sigma = pm.Deterministic("sigma", pt.exp(tau_s * pm.ZeroSumNormal("log_sigma_raw", sigma=1.0,
+                                                                          dims="outcome")), dims="outcome")
+        a, b = arr.idx_a, arr.idx_b
+        z = (mu_resp[resp, a] - mu_resp[resp, b]) / pt.sqrt(sigma[a] ** 2 + sigma[b] ** 2)
+        if order_bias:
+            b_mean = pm.Normal("order_bias_mean", 0.0, order_bias_scale)
+            raw = pm.Normal("order_bias_raw", 0.0, 1.0, dims="respondent")
+            beta = pm.Deterministic("order_bias", b_mean + order_bias_spread_scale * raw, dims="respondent")
+            z = z + beta[resp]
+        k, n = np.asarray(arr.k_a, dtype=float), np.asarray(arr.n, dtype=float)
+        pm.Potential("y", _binomial_kernel(k, n, normal_lcdf(0.0, 1.0, z), normal_lcdf(0.0, 1.0, -z)))
+    return model
+
+
+PYMC_MODELS = {"thurstonian": pymc_thurstonian, "bradley_terry": pymc_bradley_terry,
+               "thurstonian_hierarchical": pymc_thurstonian_hierarchical}
+
+
 def fit_pymc(arr: ComparisonArrays, *, order_bias: bool = False, draws: int = 1000, tune: int = 1000,
-             chains: int = 4, seed: int = 0, target_accept: float = 0.8, sampler: str = "pymc", **priors):
-    """Sample :func:`pymc_thurstonian` with PyMC's NUTS (or ``sampler="nutpie"``); InferenceData.
+             chains: int = 4, seed: int = 0, target_accept: float = 0.8, sampler: str = "pymc",
+             model: str = "thurstonian", **priors):
+    """Sample the PyMC twin of ``model`` with PyMC's NUTS (or ``sampler="nutpie"``); InferenceData.
 
     Chains run in separate processes started by a fork server, so a script that calls
     this needs the usual ``if __name__ == "__main__":`` guard.
     """
     import pymc as pm
 
-    model = pymc_thurstonian(arr, order_bias=order_bias, **priors)
+    model = PYMC_MODELS[model](arr, order_bias=order_bias, **priors)
     with model:
         if sampler == "nutpie":
             import nutpie  # noqa: F401  (ImportError: not installed)

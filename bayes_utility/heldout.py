@@ -18,7 +18,8 @@ the model's P(choose :math:`a`) over the rows asked. Per posterior draw:
 The intervals are over the posterior (parameter uncertainty for these pairs);
 ``se_pairs`` is the standard error over held-out pairs of the point metric, the
 sampling uncertainty from having few pairs. The point metric uses the posterior-mean
-prediction, the way the reference method scores its point estimates.
+prediction. It is not the reference method's figure, which scores its maximum-likelihood
+estimate, counts ties as "A" and clips probabilities at 1e-5; compare like with like.
 """
 from __future__ import annotations
 

@@ -298,8 +298,10 @@ def _run_svi(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: di
     t1 = time.perf_counter()
     n = 1 if inf.method == "map" else inf.svi_draws
     gkey, mkey = jax.random.split(pkey)
-    latent = guide.sample_posterior(gkey, res.params, *args, sample_shape=(n,), **inputs)
-    samples = Predictive(model_fn, posterior_samples=latent)(mkey, *args, **inputs)
+    # with the answers given, the observed site is not simulated: no binomial sampler to
+    # compile (jax.random.binomial compiles slowly), and nothing below uses simulated answers
+    latent = guide.sample_posterior(gkey, res.params, *args, k_a=k_a, sample_shape=(n,), **inputs)
+    samples = Predictive(model_fn, posterior_samples=latent)(mkey, *args, k_a=k_a, **inputs)
     samples = {**latent, **samples}
     samples.pop("y", None)
     for k, v in (fixed or {}).items():  # held fixed: reported as the constants they were
@@ -522,7 +524,7 @@ def fit(
     order_bias : bool, optional
         Model a presentation-order bias (default: the config's, else off).
     unparseable : {"half", "exclude"}, optional
-        Unparseable-answer policy (default: the config's, else ``"half"``).
+        Unparseable-answer policy (default: the config's, else ``"exclude"``).
     config : RunConfig, optional
         A full recipe; ``model``/``order_bias``/``inference`` keywords override it.
     **inference

@@ -10,7 +10,7 @@ import pytest
 from bayes_utility.config import RunConfig
 from bayes_utility.data import load_dataset
 from bayes_utility.datasets import path as dataset_path
-from bayes_utility.simulate import SimulationTruth, pair_design, simulate_counts, simulate_from_model
+from bayes_utility.simulate import SimulationTruth, pair_design, simulate_counts
 from bayes_utility.workflow import run_fit
 
 FAST = {"chains": 2, "warmup": 400, "draws": 500, "progress_bar": False, "chain_method": "sequential"}
@@ -28,29 +28,64 @@ def _inside(summary: dict, value: float) -> bool:
 
 
 # ------------------------------------------------------------------ time discounting
+K_TRUE, KAPPA_TRUE = 0.05, 8.0  # a hyperbolic discounter: D(t) = 1 / (1 + k t), k per month
+
+
+def _discounting_data(seed: int = 2026):
+    """Answers generated here with numpy and scipy alone (not the model's code): "$1,000 now"
+    against $1,100-$3,000 after 1-60 months and 120 random pairs among all 31 options, both
+    orders, 10 answers each; utility kappa (log A - log(1 + k t)); P("A") = Phi(du / sqrt 2)
+    (unit noise per option)."""
+    from scipy.special import ndtr
+
+    from bayes_utility.data import PreferenceData
+    from bayes_utility.optionsets import time_discounting
+
+    rng = np.random.default_rng(seed)
+    outs, now_pairs = time_discounting()
+    amount = np.array([a["amount"] for a in outs["attributes"]])
+    months = np.array([a["months"] for a in outs["attributes"]], dtype=float)
+    u = KAPPA_TRUE * (np.log(amount) - np.log1p(K_TRUE * months))
+    pos = {o: i for i, o in enumerate(outs["id"])}
+    pairs = np.unique(np.concatenate([np.array([[pos[a], pos[b]] for a, b in now_pairs]),
+                                      pair_design(len(outs), 120, rng)]), axis=0)
+    a = np.concatenate([pairs[:, 0], pairs[:, 1]])
+    b = np.concatenate([pairs[:, 1], pairs[:, 0]])
+    n_a = rng.binomial(10, ndtr((u[a] - u[b]) / np.sqrt(2.0)))
+    ids = outs["id"].to_numpy()
+    counts = pd.DataFrame({"outcome_a": ids[a], "outcome_b": ids[b], "n_a": n_a, "n_b": 10 - n_a})
+    return PreferenceData.from_tables(outs, counts=counts, source="simulated:numpy-hyperbolic")
+
+
 @pytest.fixture(scope="module")
 def discount_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("disc")
-    cfg = _cfg(tmp, "disc", "time_discounting_hyperbolic", "builtin:discounting_sim").with_overrides(
-        output={"hdi_prob": 0.99})
+    folder = _discounting_data().write(tmp / "data")
+    cfg = _cfg(tmp, "disc", "time_discounting_hyperbolic", folder).with_overrides(output={"hdi_prob": 0.99})
     return run_fit(cfg)
 
 
 @pytest.mark.statistical
 def test_discounting_recovers_the_rate_and_prefers_the_true_form(discount_run, capsys):
+    """Truths computed here in closed form: D(12) = 1 / (1 + 12 k), half-value delay 1 / k."""
     from bayes_utility.cli import main
 
-    truth = json.loads((dataset_path("discounting_sim") / "truth.json").read_text())
+    truth = {"discount_rate": K_TRUE, "sensitivity": KAPPA_TRUE, "discount_factor_12m": 1 / (1 + 12 * K_TRUE),
+             "delay_for_half": 1 / K_TRUE}
     assert main(["discounting", str(discount_run.run_dir)]) == 0
     res = json.loads((discount_run.run_dir / "discounting.json").read_text())
     hyp = res["fits"]["time_discounting_hyperbolic"]
-    for key in ("discount_rate", "sensitivity", "discount_factor_12m", "delay_for_half"):
-        assert _inside(hyp[key], truth[key]), (key, hyp[key], truth[key])
+    for key, value in truth.items():
+        assert _inside(hyp[key], value), (key, hyp[key], value)
+    assert hyp["delay_for_half"]["center"] == "median"  # 1/k: its mean need not exist
     # the true (hyperbolic) form wins by more than 3 standard errors of the difference
     assert res["preferred"] == "time_discounting_hyperbolic"
     assert res["elpd_difference"] > 3 * res["elpd_difference_se"]
     assert (discount_run.run_dir / "discounting.png").stat().st_size > 5000
     assert "PSIS-LOO prefers hyperbolic" in capsys.readouterr().out
+    # the control: the intervals are narrow enough to tell the closed forms apart (the
+    # exponential discount of the same k, exp(-12 k) = 0.549, lies outside D(12)'s interval)
+    assert not _inside(hyp["discount_factor_12m"], np.exp(-12 * K_TRUE))
 
 
 def test_discounting_models_check_their_attributes():
@@ -76,15 +111,31 @@ def test_near_certain_answers_keep_loo_finite(discount_run):
 def test_exchange_rates_cover_the_true_rates_and_flag_a_flat_entity(tmp_path):
     data0 = load_dataset("builtin:exchange_sim")
     truth = pd.read_csv(dataset_path("exchange_sim") / "truth.csv")
+    from scipy.special import ndtr
+
+    from bayes_utility.data import PreferenceData
     from bayes_utility.value_analyses import exchange_rates
 
+    # answers generated here with numpy and scipy (not the model's code): utility of N units of
+    # entity X is a_X log N + b_X + 0.3 eps, P("A") = Phi(du / sqrt 2); the rates in dollars per
+    # unit are the closed form exp((b_X - b_dollars) / a_dollars) (one unit of X against dollars)
     n = data0.n_outcomes
     pairs = np.array(np.triu_indices(n, 1)).T
-    params = {"slope": truth["slope"].to_numpy(), "intercept_raw": truth["intercept"].to_numpy()[1:],
-              "deviation_spread": 0.3}
+    slope = dict(zip(truth["entity"], truth["slope"]))
+    intercept = dict(zip(truth["entity"], truth["intercept"]))
+    truth["dollars_per_unit"] = np.exp((truth["intercept"] - intercept["dollars"]) / slope["dollars"])
+    ent = [a["entity"] for a in data0.outcomes["attributes"]]
+    log_n = np.log([float(a["count"]) for a in data0.outcomes["attributes"]])
+    base = np.array([slope[e] for e in ent]) * log_n + np.array([intercept[e] for e in ent])
+    a, b = np.concatenate([pairs[:, 0], pairs[:, 1]]), np.concatenate([pairs[:, 1], pairs[:, 0]])
+    ids = np.asarray(data0.outcome_ids, dtype=object)
     covered = total = 0
     for seed in (11, 12):
-        data, _ = simulate_from_model("exchange_rates", data0.outcomes, pairs, 5, params, seed)
+        rng = np.random.default_rng(seed)
+        u = base + 0.3 * rng.normal(size=n)
+        n_a = rng.binomial(5, ndtr((u[a] - u[b]) / np.sqrt(2.0)))
+        data = PreferenceData.from_tables(data0.outcomes, counts=pd.DataFrame(
+            {"outcome_a": ids[a], "outcome_b": ids[b], "n_a": n_a, "n_b": 5 - n_a}), source="simulated:numpy")
         run = run_fit(_cfg(tmp_path, f"ex{seed}", "exchange_rates", data.write(tmp_path / f"d{seed}")))
         res = exchange_rates(run.fit.idata, prob=0.99)
         flags = {e["entity"]: e["clearly_positive"] for e in res["entities"]}
@@ -118,8 +169,32 @@ def test_exchange_cli_on_the_bundled_example(tmp_path, capsys):
 def test_corrigibility_recovers_acceptance_slope_and_score(tmp_path, capsys):
     from bayes_utility.cli import main
 
-    truth = json.loads((dataset_path("corrigibility_sim") / "truth.json").read_text())
-    cfg = _cfg(tmp_path, "corr", "corrigibility", "builtin:corrigibility_sim").with_overrides(
+    from scipy.special import ndtr
+
+    from bayes_utility.data import PreferenceData
+
+    # the bundled options and design, answers generated here with numpy and scipy (not the
+    # model's code): a change's utility alpha + beta gap + 0.3 eps, the status quo's 0,
+    # P("A") = Phi(du / sqrt 2); truth computed here: corrigibility = mean over the changes
+    # of Phi((alpha + beta gap) / sqrt 2)
+    alpha, beta, tau = 0.4, -0.5, 0.3
+    data0 = load_dataset("builtin:corrigibility_sim")
+    attrs = list(data0.outcomes["attributes"])
+    change = np.array([not (isinstance(a, dict) and a.get("status_quo")) for a in attrs])
+    gap = np.array([float(a["gap"]) if c else 0.0 for a, c in zip(attrs, change)])
+    rng = np.random.default_rng(2027)
+    u = np.where(change, alpha + beta * gap + tau * rng.normal(size=len(gap)), 0.0)
+    pos = {o: i for i, o in enumerate(data0.outcome_ids)}
+    c = data0.counts
+    ia, ib = c["outcome_a"].map(pos).to_numpy(), c["outcome_b"].map(pos).to_numpy()
+    n = (c["n_a"] + c["n_b"]).to_numpy()
+    n_a = rng.binomial(n, ndtr((u[ia] - u[ib]) / np.sqrt(2.0)))
+    data = PreferenceData.from_tables(data0.outcomes, counts=pd.DataFrame(
+        {"outcome_a": c["outcome_a"], "outcome_b": c["outcome_b"], "n_a": n_a, "n_b": n - n_a}),
+        source="simulated:numpy")
+    truth = {"acceptance": alpha, "gap_slope": beta, "deviation_spread": tau,
+             "corrigibility": float(np.mean(ndtr((alpha + beta * gap[change]) / np.sqrt(2.0))))}
+    cfg = _cfg(tmp_path, "corr", "corrigibility", data.write(tmp_path / "data")).with_overrides(
         output={"hdi_prob": 0.99})
     run_dir = run_fit(cfg).run_dir
     assert main(["corrigibility", str(run_dir)]) == 0
