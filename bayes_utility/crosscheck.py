@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .data import ComparisonArrays
+from .data import SCALE_DDOF, ComparisonArrays
 
 
 # ------------------------------------------------------------------ PyMC
@@ -40,7 +40,7 @@ def pymc_thurstonian(arr: ComparisonArrays, *, order_bias: bool = False, utility
         tau_sigma = pm.HalfNormal("log_noise_spread", log_noise_scale)
         eta = pm.ZeroSumNormal("log_sigma_raw", sigma=1.0, dims="outcome")
         sigma = pm.Deterministic("sigma", pt.exp(tau_sigma * eta), dims="outcome")
-        spread = pt.std(mu)
+        spread = pt.std(mu, ddof=SCALE_DDOF)
         pm.Deterministic("utility", mu / spread, dims="outcome")
         pm.Deterministic("noise_sd", sigma / spread, dims="outcome")
         a, b = arr.idx_a, arr.idx_b
@@ -70,7 +70,7 @@ def pymc_bradley_terry(arr: ComparisonArrays, *, order_bias: bool = False, utili
     with pm.Model(coords=coords) as model:
         tau = pm.HalfNormal("utility_spread", utility_scale)
         u = pm.ZeroSumNormal("u", sigma=tau, dims="outcome")
-        pm.Deterministic("utility", u / pt.std(u), dims="outcome")
+        pm.Deterministic("utility", u / pt.std(u, ddof=SCALE_DDOF), dims="outcome")
         z = u[arr.idx_a] - u[arr.idx_b]
         if order_bias:
             z = z + pm.Normal("order_bias", 0.0, order_bias_scale)
@@ -99,7 +99,7 @@ def pymc_thurstonian_hierarchical(arr: ComparisonArrays, *, order_bias: bool = F
     with pm.Model(coords=coords) as model:
         tau_mu = pm.HalfNormal("utility_spread", utility_scale)
         mu = tau_mu * pm.ZeroSumNormal("mu_raw", sigma=1.0, dims="outcome")
-        pm.Deterministic("utility", mu / pt.std(mu), dims="outcome")
+        pm.Deterministic("utility", mu / pt.std(mu, ddof=SCALE_DDOF), dims="outcome")
         tau_d = pm.HalfNormal("deviation_spread", deviation_scale)
         eps = pm.ZeroSumNormal("log_decisiveness_raw", sigma=1.0, dims="respondent")
         dec = pm.Deterministic("decisiveness", pt.exp(decisiveness_scale * eps), dims="respondent")

@@ -80,6 +80,9 @@ COUNT_COLUMNS = (
 COUNT_FIELDS = ("n_a", "n_b", "n_unparseable")
 DEFAULT_RESPONDENT = "respondent"
 DEFAULT_TEMPLATE = "default"
+# Reported utilities have zero mean and unit *sample* sd (ddof = 1) across outcomes, as
+# the reference code re-standardises its utilities (torch's unbiased std).
+SCALE_DDOF = 1
 UnparseablePolicy = Literal["half", "exclude"]
 MAX_REPORTED_PROBLEMS = 50
 

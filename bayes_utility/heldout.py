@@ -1,8 +1,12 @@
 r"""Held-out pairs: the split, and predictive accuracy and log-loss with intervals.
 
-Pairs are held out whole (both presentation orders of an unordered pair, per
-respondent and template), as in the reference method: a share ``fraction`` of the
-observed pairs, at most ``max_pairs``, chosen with a seeded generator.
+Pairs are held out whole, as in the reference method: a share ``fraction`` of the
+observed pairs, at most ``max_pairs``, chosen with a seeded generator. Whole means
+both presentation orders and every respondent and template the model does not tell
+apart: a flat fit pools templates (and respondents), so a pair asked under two
+templates is held out under both; holding out one would leak the other's answers
+into the fit. A hierarchical fit grouped by respondent holds a pair out per
+respondent, under all of that respondent's templates.
 
 Metrics are computed per unordered pair :math:`\{a, b\}`. The empirical preference
 is :math:`e = (\text{answers for } a)/(\text{answers})` pooled over both orders (with
@@ -40,13 +44,21 @@ def _pair_table(counts: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def split_pairs(counts: pd.DataFrame, fraction: float, max_pairs: int, rng: np.random.Generator):
-    """Return ``(train_rows, heldout_rows)``: positions in ``counts``."""
+def split_pairs(counts: pd.DataFrame, fraction: float, max_pairs: int, rng: np.random.Generator,
+                told_apart: tuple[str, ...] = ("respondent", "prompt_template")):
+    """Return ``(train_rows, heldout_rows)``: positions in ``counts``.
+
+    ``told_apart``: the columns (``respondent``, ``prompt_template``) whose values the
+    model fits separately; a pair is held out across all values of the others
+    (``()`` for a flat fit: each unordered pair everywhere it was asked)."""
     rows = np.arange(len(counts))
     if fraction <= 0:
         return rows, rows[:0]
+    unknown = set(told_apart) - {"respondent", "prompt_template"}
+    if unknown:
+        raise ValueError(f"told_apart: unknown columns {sorted(unknown)}")
     keys = _pair_table(counts)
-    pair_id = keys.groupby(list(PAIR_KEYS), sort=True).ngroup().to_numpy()
+    pair_id = keys.groupby([*told_apart, "lo", "hi"], sort=True).ngroup().to_numpy()
     n_pairs = int(pair_id.max()) + 1
     n_hold = min(int(n_pairs * fraction), max_pairs)
     if n_hold == 0:

@@ -328,7 +328,9 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structural)
     timing: dict[str, float] = {}
     rng = np.random.default_rng(cfg.heldout.seed)
-    train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs, rng)
+    # hold a pair out wherever the model cannot tell its answers apart (all templates of a flat fit)
+    train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs, rng,
+                                        told_apart=structure.group_by)
     # Without order bias both presentation orders carry the same information: pool them.
     arr, excl = data.arrays(cfg.data.unparseable, rows=train_rows,
                             pool_orders=cfg.data.pool_orders and not cfg.model.order_bias, **_grouping(structure))

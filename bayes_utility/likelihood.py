@@ -24,6 +24,8 @@ from jax.scipy.special import erfc, gammaln, ndtr
 from numpyro.distributions import Distribution, constraints
 from numpyro.distributions.util import promote_shapes, validate_sample
 
+from .data import SCALE_DDOF
+
 LINKS = ("probit", "logit")
 
 
@@ -147,6 +149,17 @@ class PairwiseBinomial(Distribution):
 
 
 # ----------------------------------------------------------- model building blocks
+def outcome_sd(x, axis: int = -1):
+    """Sample sd (ddof = :data:`SCALE_DDOF`) across outcomes, kept as a size-1 axis."""
+    return jnp.std(x, axis=axis, ddof=SCALE_DDOF, keepdims=True)
+
+
+def standardise(x, axis: int = -1):
+    """``x`` to the reported scale: zero mean, unit sample sd across outcomes."""
+    x = x - jnp.mean(x, axis=axis, keepdims=True)
+    return x / outcome_sd(x, axis)
+
+
 def zero_sum_utilities(name: str, spread, n_outcomes: int, centered: bool = True):
     """Utilities with a zero-sum constraint and scale ``spread``, as site ``name``.
 

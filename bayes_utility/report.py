@@ -511,10 +511,10 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
     doc.heading("Utilities", level)
     n_out = int((c.summary["quantity"] == "utility").sum())
     if point:
-        doc.para(f"{n_out} outcomes. Utilities are standardised (zero mean, unit sd across outcomes). A MAP point "
+        doc.para(f"{n_out} outcomes. Utilities are standardised (zero mean, unit sample sd across outcomes). A MAP point "
                  "estimate: no uncertainty is available, so none is shown. Higher is more preferred.", "note")
     else:
-        doc.para(f"{n_out} outcomes. Utilities are standardised per posterior draw (zero mean, unit sd across "
+        doc.para(f"{n_out} outcomes. Utilities are standardised per posterior draw (zero mean, unit sample sd across "
                  f"outcomes); intervals are {prob:.0%} highest-density intervals. Higher is more preferred.")
     for img in c.images[:2]:
         if img.name.startswith("utilities"):

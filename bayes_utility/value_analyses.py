@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .coherence import _summ, finish_figure, fmt_iv
+from .data import SCALE_DDOF
 
 
 def _iv(s: dict, fmt: str = ".3g") -> str:
@@ -382,7 +383,7 @@ def read_target(path, outcome_ids: list[str]) -> np.ndarray:
     if missing:
         raise ValueError(f"{path}: no target utility for {len(missing)} outcomes, e.g. {missing[:3]}")
     u = t.loc[outcome_ids, "utility"].astype(float).to_numpy()
-    return (u - u.mean()) / u.std()
+    return (u - u.mean()) / u.std(ddof=SCALE_DDOF)
 
 
 def utility_control(idata, before: str, after: str, target, prob: float = 0.94) -> dict:

@@ -16,7 +16,7 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import observe_pairs
+from bayes_utility.likelihood import observe_pairs, standardise
 
 LINK = "probit"
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
@@ -37,7 +37,7 @@ def observe(mu, idx_a, idx_b, n, k_a, order_bias: bool, order_bias_scale: float)
     params = {"mu": mu}
     if order_bias:
         params["order_bias"] = numpyro.sample("order_bias", dist.Normal(0.0, order_bias_scale))
-    numpyro.deterministic("utility", (mu - jnp.mean(mu)) / jnp.std(mu))
+    numpyro.deterministic("utility", standardise(mu))
     observe_pairs(latent_score(params, idx_a, idx_b, order_bias), n, k_a, LINK)
 
 

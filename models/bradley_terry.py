@@ -36,7 +36,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import observe_pairs, zero_sum_utilities
+from bayes_utility.likelihood import observe_pairs, outcome_sd, zero_sum_utilities
 
 LINK = "logit"
 PRIORS = {"utility_scale": 5.0, "order_bias_scale": 1.7}
@@ -44,7 +44,7 @@ DIMS = {"u": ["outcome"], "u_raw": ["outcome"], "utility": ["outcome"], "y": ["c
 REPORTED = ("utility",)
 CALIBRATED = ("utility_spread", "order_bias", "u")  # checked by simulation-based calibration
 ML_PARAMS = {"u": "zero_sum"}  # free parameters of the ML estimate (bayes_utility.mle)
-SCALE_NOTE = "utility: zero mean, unit sd across outcomes per draw; u: logit units"
+SCALE_NOTE = "utility: zero mean, unit sample sd across outcomes per draw; u: logit units"
 
 
 def latent_score(params, idx_a, idx_b, order_bias: bool = False, respondent=None):
@@ -73,6 +73,6 @@ def model(
     params = {"u": u}
     if order_bias:
         params["order_bias"] = numpyro.sample("order_bias", dist.Normal(0.0, order_bias_scale))
-    numpyro.deterministic("utility", u / jnp.std(u, axis=-1, keepdims=True))
+    numpyro.deterministic("utility", u / outcome_sd(u))
     z = latent_score(params, idx_a, idx_b, order_bias)
     observe_pairs(z, n, k_a, LINK)

@@ -33,7 +33,7 @@ import numpy as np
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import observe_pairs
+from bayes_utility.likelihood import observe_pairs, outcome_sd
 from bayes_utility.models.thurstonian import latent_score as _flat_score
 
 LINK = "probit"
@@ -134,7 +134,7 @@ def model(
     params = {"mu": mu, "sigma": sigma}
     if order_bias:
         params["order_bias"] = numpyro.sample("order_bias", dist.Normal(0.0, order_bias_scale))
-    spread = jnp.std(mu_base)
+    spread = outcome_sd(mu_base)[..., 0]
     numpyro.deterministic("utility", mu / spread)  # base utilities sum to zero: only the scale to fix
     numpyro.deterministic("noise_sd", sigma / spread)
     numpyro.deterministic(f"{violation_site}_std", tau_eu / spread)

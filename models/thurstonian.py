@@ -45,7 +45,8 @@ Parameterisation
 
 Reported scale
     ``utility`` is :math:`\mu` standardised per posterior draw to zero mean and unit
-    standard deviation across outcomes (the reference method's scale), and
+    sample standard deviation (ddof 1) across outcomes (the reference code's scale: it
+    re-standardises with the unbiased sd), and
     ``noise_sd`` is :math:`\sigma` on that same scale, so numbers compare with the
     paper's. ``mu`` and ``sigma`` (noise units) are kept in the posterior too.
 
@@ -60,7 +61,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import observe_pairs, zero_sum_utilities
+from bayes_utility.likelihood import observe_pairs, outcome_sd, zero_sum_utilities
 
 LINK = "probit"
 PRIORS = {"utility_scale": 3.0, "log_noise_scale": 1.0, "order_bias_scale": 1.0}
@@ -80,7 +81,7 @@ CALIBRATED = ("utility_spread", "log_noise_spread", "order_bias", "mu", "sigma")
 # is constrained, as in the model (zero-sum location; geometric-mean-one noise)
 ML_PARAMS = {"mu": "zero_sum", "sigma": "log_zero_sum"}
 SCALE_NOTE = (
-    "utility: zero mean, unit sd across outcomes per draw (reference scale); "
+    "utility: zero mean, unit sample sd (ddof 1) across outcomes per draw (the reference code's scale); "
     "noise_sd: per-outcome Thurstonian noise on the same scale"
 )
 
@@ -119,7 +120,7 @@ def model(
     params = {"mu": mu, "sigma": sigma}
     if order_bias:
         params["order_bias"] = numpyro.sample("order_bias", dist.Normal(0.0, order_bias_scale))
-    spread = jnp.std(mu, axis=-1, keepdims=True)
+    spread = outcome_sd(mu)
     numpyro.deterministic("utility", mu / spread)
     numpyro.deterministic("noise_sd", sigma / spread)
     z = latent_score(params, idx_a, idx_b, order_bias)

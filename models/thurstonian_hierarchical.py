@@ -69,7 +69,7 @@ import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
 
-from bayes_utility.likelihood import observe_pairs
+from bayes_utility.likelihood import observe_pairs, outcome_sd, standardise
 
 LINK = "probit"
 PRIORS = {
@@ -114,7 +114,7 @@ INPUTS = ("respondent",)  # per-comparison inputs besides idx_a, idx_b, n
 SCORE_SITES = ("mu_resp", "sigma", "order_bias")
 ML_PARAMS = None  # no maximum-likelihood estimate: the spreads' likelihood is unbounded
 SCALE_NOTE = (
-    "utility: population utilities, zero mean and unit sd across outcomes per draw; "
+    "utility: population utilities, zero mean and unit sample sd across outcomes per draw; "
     "respondent_utility: each respondent's, standardised the same way; "
     "noise_sd: per-outcome noise on the population scale"
 )
@@ -130,11 +130,6 @@ def latent_score(params, idx_a, idx_b, order_bias: bool = False, respondent=None
     if order_bias:
         z = z + params["order_bias"][..., respondent]
     return z
-
-
-def _standardise(u):
-    u = u - jnp.mean(u, axis=-1, keepdims=True)
-    return u / jnp.std(u, axis=-1, keepdims=True)
 
 
 FEW_RESPONDENTS = 3  # up to this many, spreads between respondents are fixed at their prior scales
@@ -236,9 +231,9 @@ def model(
         else:
             beta = b_mean[..., None] * jnp.ones(1)
         params["order_bias"] = numpyro.deterministic("order_bias", beta)
-    spread = jnp.std(mu, axis=-1, keepdims=True)
+    spread = outcome_sd(mu)
     numpyro.deterministic("utility", mu / spread)
     numpyro.deterministic("noise_sd", sigma / spread)
-    numpyro.deterministic("respondent_utility", _standardise(mu_resp))
+    numpyro.deterministic("respondent_utility", standardise(mu_resp))
     z = latent_score(params, idx_a, idx_b, order_bias, respondent)
     observe_pairs(z, n, k_a, LINK)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import PreferenceData
+from bayes_utility.data import SCALE_DDOF, PreferenceData
 from bayes_utility.datasets import paper_file
 from bayes_utility.optionsets import block_pairs, implicit_lotteries, markov_histories, maximization_options
 from bayes_utility.simulate import (SimulationTruth, lottery_truth, pair_design, paper_pair_count,
@@ -50,12 +50,12 @@ def write(name: str, outcomes: pd.DataFrame, truth: SimulationTruth, pairs: np.n
         shutil.rmtree(out)
     data.write(out, fmt="csv")
     shutil.copy(paper_file("markov_processes.json").parent / "LICENSE", out / "LICENSE")
-    u = (truth.mu - truth.mu.mean()) / truth.mu.std()
+    u = (truth.mu - truth.mu.mean()) / truth.mu.std(ddof=SCALE_DDOF)
     pd.DataFrame({"id": ids, "utility_noise_units": truth.mu, "noise_sd": truth.sigma,
                   "utility_standardised": u}).to_csv(out / "truth.csv", index=False, float_format="%.6g")
     (out / "README.md").write_text(readme + f"\n\n- {len(pairs)} pairs, both orders, K={k}, 1% unparseable; "
                                    "truth.csv: every outcome's utility and noise (noise units) and its "
-                                   "standardised utility (zero mean, unit sd over all outcomes)\n"
+                                   "standardised utility (zero mean, unit sample sd (ddof 1) over all outcomes)\n"
                                    "- option set from the Utility Engineering paper's files (MIT licence: LICENSE)\n")
     print(name, data)
     return out

@@ -97,7 +97,7 @@ def main() -> None:
             f"- {len(data.counts) // 2} pairs (ceil(2 N log2 N)), both presentation orders, "
             f"K={args.k} answers each, {args.unparseable:.0%} unparseable answers\n"
             "- truth.csv: the profile's mean and variance per outcome, and the mean standardised "
-            "to zero mean and unit sd (the scale of bayes_utility's `utility`)\n\n"
+            "to zero mean and unit sample sd, ddof 1 (the scale of bayes_utility's `utility`)\n\n"
             f"Made by `python scripts/make_default_data.py --outcomes {args.outcomes} --k {args.k} "
             f"--unparseable {args.unparseable} --seed {args.seed}`.\n"
         )

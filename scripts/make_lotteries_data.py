@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import PreferenceData
+from bayes_utility.data import SCALE_DDOF, PreferenceData
 from bayes_utility.optionsets import lotteries
 from bayes_utility.simulate import lottery_truth, pair_design, paper_pair_count, simulate_counts
 
@@ -61,8 +61,8 @@ def main() -> None:
     data.write(out, fmt="csv")
     u = truth.mu - mu_base.mean()
     pd.DataFrame({"id": ids, "utility_noise_units": truth.mu, "noise_sd": truth.sigma,
-                  "utility_standardised": u / mu_base.std(),
-                  "expected_utility_standardised": np.concatenate([mu_base, w @ mu_base]) / mu_base.std()}).to_csv(
+                  "utility_standardised": u / mu_base.std(ddof=SCALE_DDOF),
+                  "expected_utility_standardised": np.concatenate([mu_base, w @ mu_base]) / mu_base.std(ddof=SCALE_DDOF)}).to_csv(
         out / "truth.csv", index=False, float_format="%.6g")
     shutil.copy(src / "LICENSE", out / "LICENSE")
     (out / "README.md").write_text(

@@ -209,9 +209,9 @@ def _eu_data(eu_violation: float, seed: int):
     attrs = [None] * 12 + [{"lottery": [{"outcome": f"o{j}", "probability": float(p)}
                                         for j, p in enumerate(row) if p > 0]} for row in st["lottery_weights"]]
     data = PreferenceData.from_tables(data.outcomes.assign(attributes=attrs), counts=data.counts)
-    u = (truth.mu - mu_base.mean()) / mu_base.std()
+    u = (truth.mu - mu_base.mean()) / mu_base.std(ddof=1)
     eu = st["lottery_weights"] @ u[:12]
-    return data, u, eu, eu_violation / mu_base.std()
+    return data, u, eu, eu_violation / mu_base.std(ddof=1)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,7 @@
 """Held-out split and metrics against hand computations."""
 import numpy as np
 import pandas as pd
+import pytest
 
 from bayes_utility.heldout import heldout_metrics, pair_level, split_pairs
 
@@ -28,6 +29,26 @@ def test_split_keeps_both_orders_together():
     assert len(none) == 0
     _, capped = split_pairs(c, 0.99, 1, rng)
     assert len(capped) == 2
+
+
+def test_split_holds_a_pair_out_under_every_template_a_flat_fit_pools():
+    """Two templates asked the same pairs: told apart, a held-out pair may stay in training
+    under the other template (the control); pooled (a flat fit), it is held out under both."""
+    c = pd.concat([_counts(), _counts().assign(prompt_template="u")], ignore_index=True)
+
+    def pairs(rows):
+        return {frozenset(x) for x in c.iloc[rows][["outcome_a", "outcome_b"]].to_numpy()}
+
+    leaks = 0
+    for seed in range(20):
+        train, held = split_pairs(c, 0.2, 10, np.random.default_rng(seed), told_apart=("prompt_template",))
+        leaks += bool(pairs(held) & pairs(train))
+        train, held = split_pairs(c, 0.34, 10, np.random.default_rng(seed), told_apart=())
+        assert len(held) == 4 and set(c.iloc[held]["prompt_template"]) == {"t", "u"}
+        assert not pairs(held) & pairs(train)
+    assert leaks == 20  # one of six template-pairs held out: its twin is always in training
+    with pytest.raises(ValueError, match="unknown columns"):
+        split_pairs(c, 0.3, 10, np.random.default_rng(0), told_apart=("model",))
 
 
 def test_pair_level_pools_orders_and_metrics():

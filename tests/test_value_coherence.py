@@ -218,7 +218,7 @@ def test_instrumental_model_recovers_the_planted_scores(markov_fits):
     t = pd.read_csv(path("markov_sim") / "truth.csv").set_index("id")
     hist = [o for o in t.index if o.count("_s") == 2]
     lo, hi = res["instrumental_violation_std"]["interval"]
-    assert lo <= 0.25 / t.loc[hist, "utility_noise_units"].std(ddof=0) <= hi
+    assert lo <= 0.25 / t.loc[hist, "utility_noise_units"].std(ddof=1) <= hi
 
 
 @pytest.mark.statistical
