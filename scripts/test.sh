@@ -4,4 +4,5 @@
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh" "test"
 source "$(dirname "${BASH_SOURCE[0]}")/_llm.sh"
 source "$(dirname "${BASH_SOURCE[0]}")/_browser.sh"
-exec python -m pytest "$@"
+# two worker processes (pytest-xdist; BAYES_UTILITY_TEST_WORKERS=0 runs in this process)
+exec python -m pytest -n "${BAYES_UTILITY_TEST_WORKERS:-2}" "$@"

@@ -132,14 +132,16 @@ def test_calibrate_cli(tmp_path, capsys):
 CI_REPLICATIONS = {"hierarchical": 30}  # the others: 60
 # replications in two processes (identical ranks: see the resume/parallel test above)
 CI_WORKERS = 2
-# CI runs seven SBC studies of correct models: at the recipes' alpha 0.01 each, about one
-# CI run in 14 would fail on a false alarm (measured: corrigibility's first 60 replications give
+# CI runs five SBC studies of correct models: at the recipes' alpha 0.01 each, about one
+# CI run in 20 would fail on a false alarm (measured: corrigibility's first 60 replications give
 # max(mu) p 0.0011, its 300 give p 0.83). alpha 0.001 per study keeps the suite's
 # false-alarm rate near 1%; every negative control below still fails at it.
 CI_ALPHA = 0.001
-# model-generator studies of the same code paths as those kept (exponential vs hyperbolic
-# discounting; exchange rates = the parametric probit observe of corrigibility) run by hand
-BY_HAND = {"time_discounting_exponential", "exchange_rates"}
+# model-generator studies whose code paths CI's studies and closed-form value tests cover
+# (discounting, exchange rates: the parametric probit observe of corrigibility; expected
+# utility: the Thurstonian likelihood with lottery means, tested against closed forms in
+# test_coherence) run by hand: pytest -m slow -k sbc
+BY_HAND = {"expected_utility", "time_discounting_exponential", "time_discounting_hyperbolic", "exchange_rates"}
 
 
 @pytest.mark.statistical
