@@ -80,7 +80,10 @@ def order_bias_data():
 
 
 @pytest.mark.statistical
-@pytest.mark.parametrize("model, link", [("thurstonian", "probit"), ("bradley_terry", "logit")])
+@pytest.mark.parametrize("model, link", [
+    # the Thurstonian order-bias formula is checked in CI by SBC against the independent numpy
+    # generator (with the sign-flip control); its PyMC twin runs by hand
+    pytest.param("thurstonian", "probit", marks=pytest.mark.slow), ("bradley_terry", "logit")])
 def test_numpyro_and_pymc_agree_with_order_bias(order_bias_data, model, link):
     """Order bias is where a sign or a pooling error would hide: both implementations see the
     same ordered rows; utilities, spread and order bias agree within MCSE-based bounds."""
