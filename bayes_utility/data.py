@@ -83,6 +83,13 @@ DEFAULT_TEMPLATE = "default"
 # Reported utilities have zero mean and unit *sample* sd (ddof = 1) across outcomes, as
 # the reference code re-standardises its utilities (torch's unbiased std).
 SCALE_DDOF = 1
+
+
+def standardised(x) -> np.ndarray:
+    """``x`` on the reported scale: zero mean, unit sample sd (ddof :data:`SCALE_DDOF`)."""
+    x = np.asarray(x, dtype=float)
+    x = x - x.mean()
+    return x / x.std(ddof=SCALE_DDOF)
 UnparseablePolicy = Literal["half", "exclude"]
 MAX_REPORTED_PROBLEMS = 50
 

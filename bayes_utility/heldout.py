@@ -31,7 +31,8 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 
-PAIR_KEYS = ("respondent", "prompt_template", "lo", "hi")
+GROUP_KEYS = ("respondent", "prompt_template")  # what a model may fit separately
+PAIR_KEYS = (*GROUP_KEYS, "lo", "hi")
 
 
 def _pair_table(counts: pd.DataFrame) -> pd.DataFrame:
@@ -45,7 +46,7 @@ def _pair_table(counts: pd.DataFrame) -> pd.DataFrame:
 
 
 def split_pairs(counts: pd.DataFrame, fraction: float, max_pairs: int, rng: np.random.Generator,
-                told_apart: tuple[str, ...] = ("respondent", "prompt_template")):
+                told_apart: tuple[str, ...] = GROUP_KEYS):
     """Return ``(train_rows, heldout_rows)``: positions in ``counts``.
 
     ``told_apart``: the columns (``respondent``, ``prompt_template``) whose values the
@@ -54,7 +55,7 @@ def split_pairs(counts: pd.DataFrame, fraction: float, max_pairs: int, rng: np.r
     rows = np.arange(len(counts))
     if fraction <= 0:
         return rows, rows[:0]
-    unknown = set(told_apart) - {"respondent", "prompt_template"}
+    unknown = set(told_apart) - set(GROUP_KEYS)
     if unknown:
         raise ValueError(f"told_apart: unknown columns {sorted(unknown)}")
     keys = _pair_table(counts)

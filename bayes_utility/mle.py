@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import SCALE_DDOF, ComparisonArrays, PreferenceData
+from .data import ComparisonArrays, PreferenceData, standardised
 from .models import get_model
 
 
@@ -74,6 +74,6 @@ def maximum_likelihood(data: PreferenceData | ComparisonArrays, model: str = "th
         converged = bool(res.success) or float(np.max(np.abs(res.jac))) < 1e-5
         iterations = int(res.nit)
     location = params[names[0]]
-    utility = (location - location.mean()) / location.std(ddof=SCALE_DDOF)
+    utility = standardised(location)
     return MLEstimate(params=params, utility=utility, log_likelihood=loglik, converged=converged,
                       iterations=iterations)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtr
 
-from .data import DEFAULT_TEMPLATE, SCALE_DDOF, PreferenceData
+from .data import DEFAULT_TEMPLATE, PreferenceData, standardised
 
 
 def paper_pair_count(n_outcomes: int) -> int:
@@ -77,9 +77,8 @@ class SimulationTruth:
     link: str
 
     def standardized_utility(self) -> np.ndarray:
-        """Utilities on the reported scale: zero mean, unit sd across outcomes."""
-        m = self.mu - self.mu.mean()
-        return m / m.std(ddof=SCALE_DDOF)
+        """Utilities on the reported scale: zero mean, unit sample sd across outcomes."""
+        return standardised(self.mu)
 
     def noise_units(self) -> tuple[np.ndarray, np.ndarray]:
         """``(mu, sigma)`` on the Thurstonian model's scale (geometric-mean noise 1)."""

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .coherence import _summ, finish_figure, fmt_iv
-from .data import SCALE_DDOF
+from .data import standardised
 
 
 def _iv(s: dict, fmt: str = ".3g") -> str:
@@ -372,7 +372,7 @@ def power_seeking(idata, ordinary: str, power: str, prob: float = 0.94) -> dict:
 
 def read_target(path, outcome_ids: list[str]) -> np.ndarray:
     """A target utility profile: a table with columns ``id`` and ``utility`` covering
-    every outcome of the fit; returned standardised (zero mean, unit sd)."""
+    every outcome of the fit; returned standardised (zero mean, unit sample sd)."""
     from .data import read_table
 
     t = read_table(path)
@@ -383,7 +383,7 @@ def read_target(path, outcome_ids: list[str]) -> np.ndarray:
     if missing:
         raise ValueError(f"{path}: no target utility for {len(missing)} outcomes, e.g. {missing[:3]}")
     u = t.loc[outcome_ids, "utility"].astype(float).to_numpy()
-    return (u - u.mean()) / u.std(ddof=SCALE_DDOF)
+    return standardised(u)
 
 
 def utility_control(idata, before: str, after: str, target, prob: float = 0.94) -> dict:
