@@ -80,7 +80,8 @@ LOG_FILE = "replications.jsonl"
 LOGLIK = "log_lik"
 # settings that change how many replications run or how they are analysed, not what
 # a replication computes: a study may be resumed under different values
-_RESUMABLE_FIELDS = {"sbc": ("replications", "workers", "alpha", "bins"), "inference": ("progress_bar",)}
+_RESUMABLE_FIELDS = {"sbc": ("replications", "workers", "alpha", "bins", "executor", "ray_address"),
+                     "inference": ("progress_bar",)}
 
 
 class CalibrationError(RuntimeError):
@@ -107,11 +108,14 @@ class Replicator:
 
         if hasattr(get_model(cfg.model.name), "sbc_structure"):  # parametric models: item covariates
             structure = get_model(cfg.model.name).sbc_structure(cfg.design)
+        self.n_pairs = cfg.design.n_pairs()
+        # the generator draws from the prior, which only the non-centred form can (the same
+        # model); the fit uses the recipe's parameterisation
+        gen_param = "non_centred" if cfg.model.hierarchical else None
         self.mod, self.fit_fn = _model_fn(cfg.model, n, structure=structure)
-        _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors, structure=structure)
+        _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors, structure=structure, parameterisation=gen_param)
         self.sampler = None  # compiled on the first replication (needs example data)
         self.sites = list(self.mod.CALIBRATED)  # those the model samples under this recipe (see __call__)
-        self.n_pairs = cfg.design.n_pairs()
 
     def design(self, rng: np.random.Generator):
         """Rows (``idx_a``, ``idx_b``), answers per row ``n`` and each row's respondent
@@ -268,9 +272,53 @@ def _work(index: int) -> dict:
     return _WORKER(index)
 
 
+# worker processes fit one replication at a time: one XLA thread each, on the CPU
+WORKER_ENV = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false", "JAX_PLATFORMS": "cpu"}
+
+
+def _ray_records(cfg: CalibrationConfig, todo: list[int], workers: int):
+    """Replications as Ray tasks on ``workers`` actors (each compiles the sampler once),
+    yielded as they finish; on the cluster at ``sbc.ray_address``, else a local one."""
+    try:
+        import ray
+        from ray.util import ActorPool
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise CalibrationError("sbc.executor: ray needs Ray (pip install 'bayes_utility[ray]')") from exc
+    started = False
+    if not ray.is_initialized():
+        env = {"env_vars": dict(WORKER_ENV)}
+        if cfg.sbc.ray_address:
+            ray.init(address=cfg.sbc.ray_address, runtime_env=env, log_to_driver=False)
+        else:
+            ray.init(num_cpus=workers, include_dashboard=False, runtime_env=env, log_to_driver=False,
+                     _node_ip_address="127.0.0.1")
+        started = True
+    try:
+        actor = ray.remote(num_cpus=1)(_RayReplicator)
+        cfg_json = cfg.model_dump_json()
+        pool = ActorPool([actor.remote(cfg_json) for _ in range(workers)])
+        yield from pool.map_unordered(lambda a, i: a.run.remote(i), todo)
+    finally:
+        if started:
+            ray.shutdown()
+
+
+class _RayReplicator:
+    """A Ray actor holding one :class:`Replicator`."""
+
+    def __init__(self, cfg_json: str):
+        self.rep = Replicator(CalibrationConfig.model_validate_json(cfg_json))
+
+    def run(self, index: int) -> dict:
+        return self.rep(index)
+
+
 def _records(cfg: CalibrationConfig, todo: list[int]):
     """Yield replication records as they finish, in one process or several."""
     workers = min(cfg.sbc.workers, len(todo))
+    if cfg.sbc.executor == "ray":
+        yield from _ray_records(cfg, todo, max(workers, 1))
+        return
     if workers <= 1:
         rep = Replicator(cfg)
         for i in todo:
@@ -278,8 +326,8 @@ def _records(cfg: CalibrationConfig, todo: list[int]):
         return
     # children inherit the environment at spawn: one XLA thread each, CPU as here
     saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS")}
-    os.environ["XLA_FLAGS"] = (saved["XLA_FLAGS"] or "") + " --xla_cpu_multi_thread_eigen=false"
-    os.environ["JAX_PLATFORMS"] = saved["JAX_PLATFORMS"] or "cpu"
+    os.environ["XLA_FLAGS"] = (saved["XLA_FLAGS"] or "") + " " + WORKER_ENV["XLA_FLAGS"]
+    os.environ["JAX_PLATFORMS"] = saved["JAX_PLATFORMS"] or WORKER_ENV["JAX_PLATFORMS"]
     try:
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,

@@ -18,7 +18,7 @@ A recipe looks like::
       warmup: 500
       draws: 500
       target_accept: 0.8
-      chain_method: parallel                        # parallel | sequential | vectorized
+      chain_method: auto                            # auto | parallel | sequential | vectorized
       seed: 0
     heldout:
       fraction: 0.05
@@ -90,6 +90,10 @@ class ModelConfig(_Frozen):
     respondent_spreads: Literal["auto", "estimated", "fixed"] = Field(
         "auto", description="hierarchical: how much respondents differ (spreads of deviation, decisiveness, "
                             "order bias) estimated, or fixed at prior scales; auto: fixed for 2-3 respondents")
+    respondent_utilities: Literal["non_centred", "centred"] = Field(
+        "non_centred", description="hierarchical: respondents' utilities non-centred (deviations in prior units: "
+                                   "safe over the whole prior) or centred (the utilities themselves: faster when "
+                                   "every respondent's answers pin them down; a funnel when they do not)")
     pool_respondents: bool = Field(
         False, description="flat models: fit several respondents as one (complete pooling), e.g. to compare "
                            "with a hierarchical fit")
@@ -137,8 +141,15 @@ class InferenceConfig(_Frozen):
         0.95, gt=0.0, lt=1.0,
         description="a NUTS fit that ends with divergent transitions is refitted once at this target acceptance "
                     "(smaller steps), and the retry is reported in the verdict; null: never retry")
-    chain_method: Literal["parallel", "sequential", "vectorized"] = "parallel"
+    chain_method: Literal["auto", "parallel", "sequential", "vectorized"] = Field(
+        "auto", description="auto: one chain per device where there are enough (CPU), all chains vectorised "
+                            "on one accelerator")
     dense_mass: bool = False
+    init: Literal["auto", "uniform", "warm"] = Field(
+        "auto", description="where chains start: uniform(-1, 1) in the unconstrained space, or warm (near the "
+                            "mode, with a mass matrix from the Hessian: bayes_utility.warmstart); auto: warm from "
+                            "WARM_START_MIN_PARAMETERS unconstrained parameters")
+    warm_start_steps: int = Field(500, ge=1, description="Adam steps of a warm start")
     seed: int = 0
     progress_bar: bool = True
     # MAP / SVI (quick looks; never reported as a posterior from MCMC)
@@ -160,8 +171,12 @@ class OutputConfig(_Frozen):
     hdi_prob: float = Field(0.94, gt=0.0, lt=1.0)
     report: bool = Field(True, description="write report.html and report.md into the run folder")
     log_likelihood: bool = Field(
-        True, description="store the pointwise log-likelihood (draws x comparisons; LOO and compare need it): "
-                          "false for fits too large to keep it in memory")
+        True, description="compute the pointwise log-likelihood (draws x comparisons; the verdict's PSIS-LOO "
+                          "Pareto k and compare need it): false for fits too large to hold it in memory")
+    store_log_likelihood: Literal["auto", "float32", "none"] = Field(
+        "auto", description="in posterior.nc: float32 (computed in float64), compressed; none: recomputed from the "
+                            "posterior when the run is loaded (bayes_utility.load_run); auto: float32 up to "
+                            "STORE_LOG_LIK_MAX values, else none")
 
 
 class RunConfig(_Frozen):
@@ -260,6 +275,11 @@ class SBCConfig(_Frozen):
     alpha: float = Field(0.01, gt=0.0, lt=1.0, description="family-wise level of the uniformity check")
     workers: int = Field(1, ge=1, description="replications fitted in parallel (spawned processes: a script "
                                                "calling run_calibration needs an `if __name__ == '__main__'` guard)")
+    executor: Literal["local", "ray"] = Field(
+        "local", description="local: worker processes on this machine; ray: Ray tasks (workers = actors), on "
+                             "the cluster at ray_address or a local one")
+    ray_address: str | None = Field(None, description="a running Ray cluster (host:port, or 'auto'); "
+                                                      "none: start a local one for this study")
     seed: int = 0
     max_unconverged: float = Field(
         0.10, ge=0.0, le=1.0,

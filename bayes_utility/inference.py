@@ -54,12 +54,17 @@ class FitOutput:
     notes: list[str] = field(default_factory=list)
 
 
-def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None, structure: dict | None = None):
+def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None, structure: dict | None = None,
+              parameterisation: str | None = None):
     """The model module and its model function with the config's settings bound
     (``structure``: what the model is told about the data besides the comparisons, e.g.
-    a hierarchical model's sizes and covariate, or which outcomes are lotteries)."""
+    a hierarchical model's sizes and covariate, or which outcomes are lotteries;
+    ``parameterisation``: a hierarchical model's respondent utilities, if not the config's)."""
     mod = get_model(model_cfg.name)
-    extra = {"respondent_spreads": model_cfg.respondent_spreads} if model_cfg.hierarchical else {}
+    extra = {}
+    if model_cfg.hierarchical:
+        extra = {"respondent_spreads": model_cfg.respondent_spreads,
+                 "respondent_utilities": parameterisation or model_cfg.respondent_utilities}
     fn = partial(mod.model, n_outcomes=n_outcomes, order_bias=model_cfg.order_bias,
                  centered=model_cfg.centered, **extra, **{**model_cfg.priors, **(priors or {})}, **(structure or {}))
     return mod, fn
@@ -150,7 +155,16 @@ def read_covariate(cov, respondents, group_by=("respondent",)) -> np.ndarray:
 def _resolve_chain_method(inf: InferenceConfig) -> str:
     if inf.chains == 1:
         return "sequential"
+    if inf.chain_method == "auto":
+        # on CPU one chain per (host) device; on a single accelerator one program for all chains
+        if jax.default_backend() != "cpu" and jax.local_device_count() < inf.chains:
+            return "vectorized"
+        return "parallel" if jax.local_device_count() >= inf.chains else "sequential"
     if inf.chain_method == "parallel" and jax.local_device_count() < inf.chains:
+        if jax.default_backend() != "cpu":
+            logger.info("chain_method 'parallel' needs %d devices but JAX sees %d %s device(s); running the chains "
+                        "vectorised on one", inf.chains, jax.local_device_count(), jax.default_backend())
+            return "vectorized"
         logger.info(
             "chain_method 'parallel' needs %d devices but JAX sees %d; running chains 'sequential' "
             "(the CLI exposes one CPU device per chain; from Python call "
@@ -176,7 +190,7 @@ def _label_outcomes(idata: az.InferenceData, data: PreferenceData) -> az.Inferen
     return idata
 
 
-def make_mcmc(model_fn, inf: InferenceConfig) -> MCMC:
+def make_mcmc(model_fn, inf: InferenceConfig, inverse_mass_matrix=None) -> MCMC:
     """The NUTS sampler every fit uses, as the inference config says (see also :class:`RepeatedNUTS`)."""
     kernel = NUTS(
         model_fn,
@@ -184,6 +198,7 @@ def make_mcmc(model_fn, inf: InferenceConfig) -> MCMC:
         max_tree_depth=inf.max_tree_depth,
         dense_mass=inf.dense_mass,
         init_strategy=init_to_uniform(radius=1.0),
+        inverse_mass_matrix=inverse_mass_matrix,
     )
     return MCMC(
         kernel,
@@ -249,12 +264,36 @@ def _grouping(structure: Structure) -> dict:
     return {"group_by": structure.group_by, "respondents": structure.respondents}
 
 
-def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None):
-    mcmc = make_mcmc(model_fn, inf)
+# from this many unconstrained parameters ``init: auto`` starts NUTS warm (bayes_utility.warmstart)
+WARM_START_MIN_PARAMETERS = 2000
+
+
+def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None, notes=None):
+    from numpyro.infer.util import initialize_model
+
     key = jax.random.PRNGKey(inf.seed)
     t0 = time.perf_counter()
+    init_params, inverse_mass = None, None
+    kwargs = {"k_a": k_a, **(inputs or {})}
+    if inf.init != "uniform" and not inf.dense_mass:
+        k_init, k_warm = jax.random.split(jax.random.fold_in(key, 1))
+        info = initialize_model(k_init, model_fn, model_args=args, model_kwargs=kwargs, dynamic_args=True,
+                                init_strategy=init_to_uniform(radius=1.0))
+        size = sum(int(np.size(v)) for v in jax.tree.leaves(info.param_info.z))
+        if inf.init == "warm" or size >= WARM_START_MIN_PARAMETERS:
+            from .warmstart import warm_start
+
+            ws = warm_start(info.potential_fn, args, kwargs, info.param_info.z, inf.chains, k_warm,
+                            steps=inf.warm_start_steps)
+            init_params = ws.init_params if inf.chains > 1 else {k: v[0] for k, v in ws.init_params.items()}
+            inverse_mass = jnp.asarray(ws.inverse_mass_matrix)
+            timing["warm_start_s"] = time.perf_counter() - t0
+            if notes is not None:
+                notes.append(f"warm start: {ws.describe()}")
+            logger.info("warm start in %.1f s: %s", timing["warm_start_s"], ws.describe())
+    mcmc = make_mcmc(model_fn, inf, inverse_mass)
     # One call for warm-up and sampling: one compilation instead of two.
-    mcmc.run(key, *args, k_a=k_a, extra_fields=NUTS_EXTRA_FIELDS, **(inputs or {}))
+    mcmc.run(key, *args, extra_fields=NUTS_EXTRA_FIELDS, init_params=init_params, **kwargs)
     jax.block_until_ready(mcmc.get_samples())
     timing["mcmc_s"] = time.perf_counter() - t0  # compilation + warm-up + sampling
     return mcmc
@@ -325,7 +364,6 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     if hasattr(get_model(cfg.model.name), "data_structure"):  # e.g. which outcomes are lotteries
         more, extra_coords = get_model(cfg.model.name).data_structure(data)
         structural.update(more)
-    mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structural)
     timing: dict[str, float] = {}
     rng = np.random.default_rng(cfg.heldout.seed)
     # hold a pair out wherever the model cannot tell its answers apart (all templates of a flat fit)
@@ -339,6 +377,8 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     if cfg.model.order_bias is False and _all_same_side(data, train_rows):
         logger.warning("every answer is 'A' (or every answer 'B'): this is order bias, not preference; "
                        "set model.order_bias: true")
+    parameterisation = cfg.model.respondent_utilities if cfg.model.hierarchical else None
+    mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structural)
     args = _model_args(arr)
     inputs = _inputs(arr)
     k_a = jnp.asarray(arr.k_a, dtype=jnp.float32)
@@ -357,8 +397,9 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
             coords["category"] = list(structure.categories)
     dims = {**mod.DIMS, **{k: ["comparison"] for k in constant}}
     t_start = time.perf_counter()
+    run_notes: list[str] = []
     if inf.method == "nuts":
-        mcmc = _run_nuts(model_fn, args, k_a, inf, timing, inputs)
+        mcmc = _run_nuts(model_fn, args, k_a, inf, timing, inputs, run_notes)
         samples = {k: np.asarray(v) for k, v in mcmc.get_samples(group_by_chain=True).items()}
         sample_stats = _nuts_sample_stats(mcmc)
     else:
@@ -403,11 +444,13 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     if inf.method == "nuts":
         attrs["target_accept"] = inf.target_accept
         attrs["max_tree_depth"] = inf.max_tree_depth
+        attrs["init"] = run_notes[0] if run_notes else "uniform(-1, 1) in the unconstrained space"
     attrs["n_heldout_rows"] = int(len(held_rows))
     attrs["n_fitted_rows"] = arr.n_rows
     attrs["comparison_unit"] = "unordered pair, both orders pooled" if arr.pooled else "ordered pair (row)"
     if structure.respondents:
         attrs["hierarchical"] = 1
+        attrs["respondent_utilities"] = parameterisation
         attrs["group_by"] = " + ".join(structure.group_by)
         if structure.covariate is not None:
             cov = cfg.model.covariate
@@ -468,6 +511,41 @@ def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bi
             return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
 
         return np.asarray(jax.lax.map(per_chain, params))
+
+
+def comparison_arrays_of(idata) -> ComparisonArrays:
+    """The fitted comparisons of a fit's InferenceData (constant and observed data)."""
+    cd = idata.constant_data
+    respondent = np.asarray(cd["respondent_idx"]) if "respondent_idx" in cd else None
+    n_out = idata.posterior.sizes.get("outcome", int(max(cd["idx_a"].max(), cd["idx_b"].max())) + 1)
+    return ComparisonArrays(idx_a=np.asarray(cd["idx_a"]), idx_b=np.asarray(cd["idx_b"]),
+                            k_a=np.asarray(idata.observed_data["y"]), n=np.asarray(cd["n"]), n_outcomes=int(n_out),
+                            rows=np.asarray(cd["first_row"]), n_rows=int(idata.posterior.attrs.get("n_fitted_rows", 0)),
+                            respondent=respondent)
+
+
+def add_log_likelihood(idata) -> az.InferenceData:
+    """Add the ``log_likelihood`` group (float64, recomputed from the posterior) when missing.
+
+    Run folders of large fits do not store it (``output.store_log_likelihood``); LOO,
+    the verdict's Pareto k and ``compare`` call this first. Works for every model whose
+    latent score reads posterior sites and the comparisons' indices (all bundled ones).
+    """
+    if "log_likelihood" in idata.groups():
+        return idata
+    for need in ("posterior", "constant_data", "observed_data"):
+        if need not in idata.groups():
+            raise ValueError(f"cannot recompute the log-likelihood: the InferenceData has no {need} group")
+    attrs = idata.posterior.attrs
+    mod = get_model(attrs["model"])
+    arr = comparison_arrays_of(idata)
+    ll = pointwise_log_likelihood(mod, idata.posterior, arr, bool(attrs.get("order_bias", 0)))
+    post = idata.posterior
+    idata.add_groups(log_likelihood=xr.Dataset(
+        {"y": (("chain", "draw", "comparison"), ll)},
+        coords={"chain": post.chain.values, "draw": post.draw.values,
+                "comparison": idata.observed_data["y"]["comparison"].values}))
+    return idata
 
 
 def _score_params(source) -> dict:
@@ -546,4 +624,4 @@ def fit(
     return fit_run(data, cfg).idata
 
 
-__all__ = ["fit", "fit_run", "FitOutput", "pointwise_log_likelihood"]
+__all__ = ["fit", "fit_run", "FitOutput", "add_log_likelihood", "pointwise_log_likelihood"]

@@ -190,7 +190,7 @@ def write_run(
     idata = fit_out.idata
     paths = {}
     paths["posterior"] = run_dir / "posterior.nc"
-    idata.to_netcdf(str(paths["posterior"]))
+    write_posterior(idata, paths["posterior"], cfg.output.store_log_likelihood)
     summ = summary_table(idata, cfg.output.hdi_prob)
     paths["summary"] = run_dir / "summary.csv"
     summ.to_csv(paths["summary"], index=False, float_format="%.6g")
@@ -252,6 +252,33 @@ def write_run(
     return paths, summ
 
 
+# ``store_log_likelihood: auto`` keeps the pointwise log-likelihood in posterior.nc up to
+# this many values (chains x draws x comparisons; 4 bytes each before compression)
+STORE_LOG_LIK_MAX = 10_000_000
+
+
+def write_posterior(idata, path: Path, store_log_likelihood: str = "auto") -> None:
+    """``posterior.nc`` (ArviZ compresses every numeric variable); the pointwise log-likelihood
+    (computed in float64: near-certain answers' values are tiny, not zero) stored in float32
+    (a relative rounding of 6e-8: LOO moves by far less than its Monte Carlo error) or not
+    at all, to be recomputed on load (:func:`load_run`)."""
+    groups = {g: getattr(idata, g) for g in idata.groups()}
+    ll = groups.get("log_likelihood")
+    mode = store_log_likelihood
+    if ll is not None and mode == "auto":
+        mode = "float32" if sum(v.size for v in ll.data_vars.values()) <= STORE_LOG_LIK_MAX else "none"
+    if ll is not None and mode == "none":
+        del groups["log_likelihood"]
+    elif ll is not None:
+        groups["log_likelihood"] = ll.astype(np.float32)
+    if "posterior" in groups:
+        groups["posterior"] = groups["posterior"].copy()
+        groups["posterior"].attrs["log_likelihood_stored"] = (
+            "no: recomputed from the posterior on load" if ll is not None and mode == "none"
+            else "float32" if ll is not None else "no (output.log_likelihood: false)")
+    az.InferenceData(**groups).to_netcdf(str(path))  # compress=True: zlib for every numeric variable
+
+
 def _devices() -> list[str]:
     import jax
 
@@ -264,6 +291,10 @@ def load_run(run_dir: str | Path):
     if not (run_dir / "posterior.nc").exists():
         raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc)")
     idata = az.from_netcdf(str(run_dir / "posterior.nc"))
+    if "log_likelihood" not in idata.groups() and str(idata.posterior.attrs.get("log_likelihood_stored", "")).startswith("no: "):
+        from .inference import add_log_likelihood
+
+        idata = add_log_likelihood(idata)
     summ = pd.read_csv(run_dir / "summary.csv")
     diag = json.loads((run_dir / "diagnostics.json").read_text())
     held = json.loads((run_dir / "heldout.json").read_text()) if (run_dir / "heldout.json").exists() else None

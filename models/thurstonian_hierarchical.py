@@ -50,9 +50,18 @@ Few respondents
     respondents share :math:`\tau_\delta`), which removes the funnels NUTS cannot cross.
 
 Parameterisation
-    Everything below the population is non-centred (respondent deviations, log
-    decisiveness, order biases, category means): with few respondents the spreads are
-    weakly informed and the centred form is a funnel.
+    ``respondent_utilities="non_centred"``: everything below the population is non-centred
+    (respondent deviations, log decisiveness, order biases, category means): with few
+    answers per respondent the spreads are weakly informed and the centred form is a funnel.
+    ``"centred"``: the respondents' utilities are parameters themselves (flat, zero-sum,
+    with the hierarchical prior added as a factor), and so are the population utilities:
+    when every respondent's answers pin its utilities down (the paper's design: hundreds
+    of answers per respondent and outcome), non-centred deviations are tied to their
+    spreads and NUTS needs deeper trees. The same model either way (tests/test_scale.py).
+    Not the default: over the whole prior (simulation-based calibration) the centred form
+    leaves many fits of weakly informative draws unconverged. Respondent-level values (log decisiveness, spreads, order biases) stay
+    non-centred: their spreads are learnt from as many values as there are respondents,
+    and centring them gave a funnel (1,045 divergences on the bundled six respondents).
 
 Reported
     ``utility``: population utilities standardised per draw (zero mean, unit sd across
@@ -86,6 +95,7 @@ PRIORS = {
 DIMS = {
     "mu": ["outcome"],
     "mu_raw": ["outcome"],
+    "mu_pop": ["outcome"],
     "category_raw": ["category"],
     "deviation_raw": ["respondent", "outcome"],
     "mu_resp": ["respondent", "outcome"],
@@ -132,7 +142,16 @@ def latent_score(params, idx_a, idx_b, order_bias: bool = False, respondent=None
     return z
 
 
+PARAMETERISATIONS = ("non_centred", "centred")
 FEW_RESPONDENTS = 3  # up to this many, spreads between respondents are fixed at their prior scales
+
+
+def _zero_sum_normal_logpdf(x, scale):
+    """log density of zero-sum ``x`` (last axis) under ZeroSumNormal(``scale``), one scale per row:
+    an isotropic normal on the (N - 1)-dimensional zero-sum subspace."""
+    dof = jnp.shape(x)[-1] - 1
+    return (-0.5 * jnp.sum(jnp.square(x), axis=-1) / jnp.square(scale)
+            - dof * (jnp.log(scale) + 0.5 * jnp.log(2.0 * jnp.pi)))
 
 
 def spreads_estimated(n_respondents: int, respondent_spreads: str = "auto") -> bool:
@@ -157,8 +176,9 @@ def model(
     n_categories: int = 0,
     covariate=None,
     order_bias: bool = False,
-    centered: bool = True,  # accepted for a uniform interface; this model is non-centred throughout
+    centered: bool = True,  # accepted for a uniform interface (see respondent_utilities)
     respondent_spreads: str = "auto",
+    respondent_utilities: str = "non_centred",
     utility_scale: float = PRIORS["utility_scale"],
     category_scale: float = PRIORS["category_scale"],
     deviation_scale: float = PRIORS["deviation_scale"],
@@ -170,12 +190,18 @@ def model(
     slope_scale: float = PRIORS["slope_scale"],
 ):
     n_r = int(n_respondents)
+    if respondent_utilities not in PARAMETERISATIONS:
+        raise ValueError(f"respondent_utilities must be one of {PARAMETERISATIONS}, not {respondent_utilities!r}")
+    centred = respondent_utilities == "centred"
     estimated = n_r > 1 and spreads_estimated(n_r, respondent_spreads)
     if respondent is None:
         respondent = jnp.zeros(jnp.shape(idx_a), dtype=jnp.int32)
     # population
     tau_mu = numpyro.sample("utility_spread", dist.HalfNormal(utility_scale))
-    mu = tau_mu * numpyro.sample("mu_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
+    if centred:
+        mu = numpyro.sample("mu_pop", dist.ZeroSumNormal(tau_mu, event_shape=(n_outcomes,)))
+    else:
+        mu = tau_mu * numpyro.sample("mu_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
     if n_categories and category is not None:
         # category means with zero outcome-weighted mean: they add nothing to the mean of mu
         # (which stays zero), so no direction of the category means is left to the prior alone
@@ -212,10 +238,21 @@ def model(
     tau_r = numpyro.deterministic("respondent_deviation_spread", jnp.exp(log_tau_r))
     dec = numpyro.deterministic("decisiveness", jnp.exp(log_dec))
     numpyro.deterministic("noise_scale", jnp.exp(-log_dec))
-    with numpyro.plate("respondents", n_r, dim=-1):
-        delta = numpyro.sample("deviation_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
-    mu_resp = numpyro.deterministic(
-        "mu_resp", dec[..., :, None] * (mu[..., None, :] + tau_r[..., :, None] * delta))
+    if centred:
+        # the respondents' utilities themselves are the parameters (zero-sum, flat), with the
+        # hierarchical prior mu_resp_r - d_r mu ~ ZeroSumNormal(d_r tau_r) added as a factor:
+        # the same model; the geometry NUTS needs when each respondent's answers pin its
+        # utilities down (then the non-centred deviations are tied to their spreads)
+        with numpyro.plate("respondents", n_r, dim=-1):
+            mu_resp = numpyro.sample("mu_resp", dist.ImproperUniform(
+                dist.constraints.zero_sum(1), batch_shape=(n_r,), event_shape=(n_outcomes,)))
+            numpyro.factor("respondent_prior", _zero_sum_normal_logpdf(
+                mu_resp - dec[..., :, None] * mu[..., None, :], dec * tau_r))
+    else:
+        with numpyro.plate("respondents", n_r, dim=-1):
+            delta = numpyro.sample("deviation_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))
+        mu_resp = numpyro.deterministic(
+            "mu_resp", dec[..., :, None] * (mu[..., None, :] + tau_r[..., :, None] * delta))
     # per-outcome noise, shared
     tau_sigma = numpyro.sample("log_noise_spread", dist.HalfNormal(log_noise_scale))
     eta = numpyro.sample("log_sigma_raw", dist.ZeroSumNormal(1.0, event_shape=(n_outcomes,)))

@@ -220,3 +220,41 @@ def test_sbc_detects_a_utility_spread_prior_one_and_a_half_times_wider(tmp_path,
         failed = set(res.tests.loc[~res.tests["ok"], "family"])
         assert failed & {"sd(mu)", "max(mu)", "utility_spread"}, failed
         assert res.tests.loc["sd(mu)", "mean_rank"] > 0.55  # the truth's spread ranks high: prior too narrow
+
+
+@pytest.fixture
+def ray_cluster():
+    """A one-node Ray cluster on 127.0.0.1, started (and stopped) by the ray CLI."""
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
+    if ray_cli is None:
+        pytest.fail("the ray CLI is not installed (it is in the test extras)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**__import__("os").environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
+                    "--include-dashboard=false", "--disable-usage-stats"], check=True, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run([ray_cli, "stop", "--force"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=120)
+
+
+def test_replications_on_a_ray_cluster_give_the_same_ranks(tmp_path, ray_cluster):
+    """Four replications as Ray tasks on two actors of a cluster at 127.0.0.1: every record
+    arrives and the ranks equal those of the same study run in this process."""
+    cfg = tiny().with_overrides(sbc={"replications": 4})
+    local = run_calibration(cfg, out=tmp_path / "local", progress=False)
+    on_ray = run_calibration(cfg.with_overrides(sbc={"executor": "ray", "ray_address": ray_cluster, "workers": 2}),
+                             out=tmp_path / "ray", progress=False)
+    assert on_ray.ranks.equals(local.ranks)
+    lines = (tmp_path / "ray" / "tiny" / "replications.jsonl").read_text().splitlines()
+    assert sorted(json.loads(x)["index"] for x in lines) == [0, 1, 2, 3]
