@@ -291,6 +291,8 @@ def load_run(run_dir: str | Path):
     if not (run_dir / "posterior.nc").exists():
         raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc)")
     idata = az.from_netcdf(str(run_dir / "posterior.nc"))
+    if "log_likelihood" in idata.groups():  # stored in float32: PSIS needs float64 arithmetic
+        idata.log_likelihood = idata.log_likelihood.astype(np.float64)
     if "log_likelihood" not in idata.groups() and str(idata.posterior.attrs.get("log_likelihood_stored", "")).startswith("no: "):
         from .inference import add_log_likelihood
 
