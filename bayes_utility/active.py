@@ -105,7 +105,7 @@ def bald_acquisition(p_of, n_outcomes: int, asked: np.ndarray, n_new: int, max_p
 def choose_pairs(strategy: str, posterior, asked: np.ndarray, n_new: int, rng: np.random.Generator,
                  max_draws: int = 200) -> np.ndarray:
     """The next ``n_new`` unordered pairs by ``strategy``, from a fit's posterior (xarray Dataset)."""
-    from .inference import _score_params
+    from .pointwise import score_params as _score_params
     from .likelihood import cdf
     from .models import get_model
 

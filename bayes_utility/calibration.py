@@ -202,7 +202,7 @@ class Replicator:
     def _loglik(self, params: dict, args, k_a, inputs: dict) -> np.ndarray:
         import jax.numpy as jnp
 
-        from .inference import _score_params
+        from .pointwise import score_params as _score_params
         from .likelihood import pair_log_likelihood
 
         z = self.mod.latent_score(_score_params(params), args[0], args[1], self.cfg.model.order_bias, **inputs)

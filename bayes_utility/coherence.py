@@ -136,7 +136,7 @@ def model_pair_draws(idata, pairs: pd.DataFrame, max_draws: int = 1000) -> np.nd
     of the two presentation orders, so a modelled order bias cancels to first order."""
     import jax.numpy as jnp
 
-    from .inference import SCORE_PARAMS, _score_params
+    from .pointwise import SCORE_PARAMS, score_params as _score_params
     from .likelihood import cdf
     from .models import get_model
 

@@ -54,9 +54,7 @@ def loo(idata):
     k = 0), so its pointwise elpd is its log-likelihood; the others go through PSIS."""
     import arviz as az
 
-    ll = idata.log_likelihood["y"].astype(np.float64)  # float32 from disk: PSIS needs float64
-    if idata.log_likelihood["y"].dtype != np.float64:
-        idata = az.InferenceData(posterior=idata.posterior, log_likelihood=ll.to_dataset(name="y"))
+    ll = idata.log_likelihood["y"]
     flat = ll.values.reshape(-1, ll.shape[-1])
     const = np.ptp(flat, axis=0) < CONSTANT_LL
     if not const.any():

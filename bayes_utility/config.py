@@ -1,7 +1,9 @@
 """Typed, frozen run configurations parsed from YAML recipes.
 
 Unknown keys are errors (a typo must never silently fall back to a default).
-A recipe looks like::
+One module on purpose (just over 600 lines): it is the schema of every recipe section
+(fits, calibration, elicitation), read as one reference; it holds no logic beyond
+validation. A recipe looks like::
 
     name: default
     data:

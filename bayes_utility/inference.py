@@ -33,12 +33,12 @@ from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, in
 from .config import InferenceConfig, ModelConfig, RunConfig
 from .data import ComparisonArrays, Exclusion, PreferenceData
 from .heldout import split_pairs
-from .likelihood import cdf, pair_log_likelihood
+from .likelihood import cdf
 from .models import get_model
+from .pointwise import add_log_likelihood, pointwise_log_likelihood, score_params
 
 logger = logging.getLogger(__name__)
 
-SCORE_PARAMS = ("mu", "sigma", "u", "order_bias", "mu_resp")  # what the models' latent_score functions read
 NUTS_EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
 
 
@@ -155,24 +155,20 @@ def read_covariate(cov, respondents, group_by=("respondent",)) -> np.ndarray:
 def _resolve_chain_method(inf: InferenceConfig) -> str:
     if inf.chains == 1:
         return "sequential"
-    if inf.chain_method == "auto":
-        # on CPU one chain per (host) device; on a single accelerator one program for all chains
-        if jax.default_backend() != "cpu" and jax.local_device_count() < inf.chains:
-            return "vectorized"
-        return "parallel" if jax.local_device_count() >= inf.chains else "sequential"
-    if inf.chain_method == "parallel" and jax.local_device_count() < inf.chains:
-        if jax.default_backend() != "cpu":
-            logger.info("chain_method 'parallel' needs %d devices but JAX sees %d %s device(s); running the chains "
-                        "vectorised on one", inf.chains, jax.local_device_count(), jax.default_backend())
-            return "vectorized"
+    if inf.chain_method not in ("auto", "parallel"):
+        return inf.chain_method
+    if jax.local_device_count() >= inf.chains:  # one chain per device
+        return "parallel"
+    if jax.default_backend() != "cpu":  # fewer accelerators than chains: one program for all chains
+        return "vectorized"
+    if inf.chain_method == "parallel":
         logger.info(
             "chain_method 'parallel' needs %d devices but JAX sees %d; running chains 'sequential' "
             "(the CLI exposes one CPU device per chain; from Python call "
             "numpyro.set_host_device_count(n) before importing jax)",
             inf.chains, jax.local_device_count(),
         )
-        return "sequential"
-    return inf.chain_method
+    return "sequential"
 
 
 def _coords(data: PreferenceData, arr: ComparisonArrays):
@@ -268,6 +264,18 @@ def _grouping(structure: Structure) -> dict:
 WARM_START_MIN_PARAMETERS = 2000
 
 
+def _n_latent(model_fn, args, kwargs) -> int:
+    """Values of the model's latent sample sites, from one eager run of the model (no
+    compilation): decides whether ``init: auto`` starts warm."""
+    # every latent value at zero in the unconstrained space: valid for every support, and
+    # improper sites (which cannot be drawn) get one too
+    h = numpyro.handlers
+    tr = h.trace(h.substitute(h.seed(model_fn, 0), substitute_fn=init_to_uniform(radius=0.0))).get_trace(
+        *args, **kwargs)
+    return sum(int(np.size(site["value"])) for site in tr.values()
+               if site["type"] == "sample" and not site["is_observed"])
+
+
 def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: dict | None = None, notes=None):
     from numpyro.infer.util import initialize_model
 
@@ -275,22 +283,21 @@ def _run_nuts(model_fn, args, k_a, inf: InferenceConfig, timing: dict, inputs: d
     t0 = time.perf_counter()
     init_params, inverse_mass = None, None
     kwargs = {"k_a": k_a, **(inputs or {})}
-    if inf.init != "uniform" and not inf.dense_mass:
+    warm = inf.init == "warm" or (inf.init == "auto" and _n_latent(model_fn, args, kwargs) >= WARM_START_MIN_PARAMETERS)
+    if warm and not inf.dense_mass:  # (the warm start fits a diagonal mass matrix)
+        from .warmstart import warm_start
+
         k_init, k_warm = jax.random.split(jax.random.fold_in(key, 1))
         info = initialize_model(k_init, model_fn, model_args=args, model_kwargs=kwargs, dynamic_args=True,
                                 init_strategy=init_to_uniform(radius=1.0))
-        size = sum(int(np.size(v)) for v in jax.tree.leaves(info.param_info.z))
-        if inf.init == "warm" or size >= WARM_START_MIN_PARAMETERS:
-            from .warmstart import warm_start
-
-            ws = warm_start(info.potential_fn, args, kwargs, info.param_info.z, inf.chains, k_warm,
-                            steps=inf.warm_start_steps)
-            init_params = ws.init_params if inf.chains > 1 else {k: v[0] for k, v in ws.init_params.items()}
-            inverse_mass = jnp.asarray(ws.inverse_mass_matrix)
-            timing["warm_start_s"] = time.perf_counter() - t0
-            if notes is not None:
-                notes.append(f"warm start: {ws.describe()}")
-            logger.info("warm start in %.1f s: %s", timing["warm_start_s"], ws.describe())
+        ws = warm_start(info.potential_fn, args, kwargs, info.param_info.z, inf.chains, k_warm,
+                        steps=inf.warm_start_steps)
+        init_params = ws.init_params if inf.chains > 1 else {k: v[0] for k, v in ws.init_params.items()}
+        inverse_mass = jnp.asarray(ws.inverse_mass_matrix)
+        timing["warm_start_s"] = time.perf_counter() - t0
+        if notes is not None:
+            notes.append(f"warm start: {ws.describe()}")
+        logger.info("warm start in %.1f s: %s", timing["warm_start_s"], ws.describe())
     mcmc = make_mcmc(model_fn, inf, inverse_mass)
     # One call for warm-up and sampling: one compilation instead of two.
     mcmc.run(key, *args, extra_fields=NUTS_EXTRA_FIELDS, init_params=init_params, **kwargs)
@@ -377,7 +384,6 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     if cfg.model.order_bias is False and _all_same_side(data, train_rows):
         logger.warning("every answer is 'A' (or every answer 'B'): this is order bias, not preference; "
                        "set model.order_bias: true")
-    parameterisation = cfg.model.respondent_utilities if cfg.model.hierarchical else None
     mod, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structural)
     args = _model_args(arr)
     inputs = _inputs(arr)
@@ -450,7 +456,7 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     attrs["comparison_unit"] = "unordered pair, both orders pooled" if arr.pooled else "ordered pair (row)"
     if structure.respondents:
         attrs["hierarchical"] = 1
-        attrs["respondent_utilities"] = parameterisation
+        attrs["respondent_utilities"] = cfg.model.respondent_utilities
         attrs["group_by"] = " + ".join(structure.group_by)
         if structure.covariate is not None:
             cov = cfg.model.covariate
@@ -487,72 +493,6 @@ def _nuts_sample_stats(mcmc) -> dict:
     }
 
 
-def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bias: bool) -> np.ndarray:
-    """Log-likelihood of every comparison under every draw, shape ``(chain, draw, comparison)``.
-
-    Uses the model module's own ``latent_score`` and the shared likelihood, one chain at
-    a time (memory), instead of re-tracing the model for every draw.
-    """
-    try:
-        from jax.experimental import enable_x64  # jax < 0.7
-    except ImportError:
-        enable_x64 = partial(jax.enable_x64, True)
-
-    # in float64: a near-certain answer's log-likelihood (about -1e-20) would round to
-    # exactly 0 in float32 for every draw, and PSIS-LOO cannot smooth constant weights
-    with enable_x64():
-        params = {k: jnp.asarray(np.asarray(v), jnp.float64) for k, v in _score_params(samples).items()}
-        idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
-        k, n = jnp.asarray(arr.k_a, jnp.float64), jnp.asarray(arr.n, jnp.float64)
-        inputs = _inputs(arr)
-
-        @jax.jit
-        def per_chain(p):
-            return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
-
-        return np.asarray(jax.lax.map(per_chain, params))
-
-
-def comparison_arrays_of(idata) -> ComparisonArrays:
-    """The fitted comparisons of a fit's InferenceData (constant and observed data)."""
-    cd = idata.constant_data
-    respondent = np.asarray(cd["respondent_idx"]) if "respondent_idx" in cd else None
-    n_out = idata.posterior.sizes.get("outcome", int(max(cd["idx_a"].max(), cd["idx_b"].max())) + 1)
-    return ComparisonArrays(idx_a=np.asarray(cd["idx_a"]), idx_b=np.asarray(cd["idx_b"]),
-                            k_a=np.asarray(idata.observed_data["y"]), n=np.asarray(cd["n"]), n_outcomes=int(n_out),
-                            rows=np.asarray(cd["first_row"]), n_rows=int(idata.posterior.attrs.get("n_fitted_rows", 0)),
-                            respondent=respondent)
-
-
-def add_log_likelihood(idata) -> az.InferenceData:
-    """Add the ``log_likelihood`` group (float64, recomputed from the posterior) when missing.
-
-    Run folders of large fits do not store it (``output.store_log_likelihood``); LOO,
-    the verdict's Pareto k and ``compare`` call this first. Works for every model whose
-    latent score reads posterior sites and the comparisons' indices (all bundled ones).
-    """
-    if "log_likelihood" in idata.groups():
-        return idata
-    for need in ("posterior", "constant_data", "observed_data"):
-        if need not in idata.groups():
-            raise ValueError(f"cannot recompute the log-likelihood: the InferenceData has no {need} group")
-    attrs = idata.posterior.attrs
-    mod = get_model(attrs["model"])
-    arr = comparison_arrays_of(idata)
-    ll = pointwise_log_likelihood(mod, idata.posterior, arr, bool(attrs.get("order_bias", 0)))
-    post = idata.posterior
-    idata.add_groups(log_likelihood=xr.Dataset(
-        {"y": (("chain", "draw", "comparison"), ll)},
-        coords={"chain": post.chain.values, "draw": post.draw.values,
-                "comparison": idata.observed_data["y"]["comparison"].values}))
-    return idata
-
-
-def _score_params(source) -> dict:
-    """The parameters ``latent_score`` reads, from samples or a posterior Dataset."""
-    return {k: jnp.asarray(np.asarray(source[k])) for k in SCORE_PARAMS if k in source}
-
-
 def _all_same_side(data: PreferenceData, rows) -> bool:
     c = data.counts.iloc[rows]
     return bool(c["n_b"].sum() == 0 or c["n_a"].sum() == 0)
@@ -563,7 +503,7 @@ def _add_heldout_predictions(idata, data, mod, cfg: RunConfig, held_rows,
     """Add P("A") per held-out row and draw; returns the held-out rows left out."""
     arr, excl = data.arrays(cfg.data.unparseable, rows=held_rows, **_grouping(structure or Structure()))
     post = idata.posterior
-    z = mod.latent_score(_score_params(post), jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias,
+    z = mod.latent_score(score_params(post), jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias,
                          **_inputs(arr))
     p = np.asarray(cdf(z, mod.LINK))
     heldout = arr.rows.astype(np.int64)

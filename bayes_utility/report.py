@@ -88,7 +88,7 @@ def predictive_calibration(idata, n_bins: int = 10, max_draws: int = 500, prob: 
     """
     from scipy import stats
 
-    from .inference import _score_params
+    from .pointwise import score_params as _score_params
     from .likelihood import cdf
     from .models import get_model
 
@@ -97,7 +97,7 @@ def predictive_calibration(idata, n_bins: int = 10, max_draws: int = 500, prob: 
     rng = np.random.default_rng(seed)
     flat = post.stack(sample=("chain", "draw"))
     take = np.sort(rng.choice(flat.sizes["sample"], size=min(max_draws, flat.sizes["sample"]), replace=False))
-    from .inference import SCORE_PARAMS
+    from .pointwise import SCORE_PARAMS
 
     params = {k: np.moveaxis(np.asarray(flat[k].values), -1, 0)[take] for k in SCORE_PARAMS if k in flat}
     import jax.numpy as jnp

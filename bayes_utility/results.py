@@ -271,11 +271,10 @@ def write_posterior(idata, path: Path, store_log_likelihood: str = "auto") -> No
         del groups["log_likelihood"]
     elif ll is not None:
         groups["log_likelihood"] = ll.astype(np.float32)
-    if "posterior" in groups:
+    if "posterior" in groups:  # how load_run finds it: stored, recomputed, or never computed (too large)
         groups["posterior"] = groups["posterior"].copy()
-        groups["posterior"].attrs["log_likelihood_stored"] = (
-            "no: recomputed from the posterior on load" if ll is not None and mode == "none"
-            else "float32" if ll is not None else "no (output.log_likelihood: false)")
+        groups["posterior"].attrs["log_likelihood"] = ("none" if ll is None else
+                                                       "recompute" if mode == "none" else "float32")
     az.InferenceData(**groups).to_netcdf(str(path))  # compress=True: zlib for every numeric variable
 
 
@@ -293,8 +292,8 @@ def load_run(run_dir: str | Path):
     idata = az.from_netcdf(str(run_dir / "posterior.nc"))
     if "log_likelihood" in idata.groups():  # stored in float32: PSIS needs float64 arithmetic
         idata.log_likelihood = idata.log_likelihood.astype(np.float64)
-    if "log_likelihood" not in idata.groups() and str(idata.posterior.attrs.get("log_likelihood_stored", "")).startswith("no: "):
-        from .inference import add_log_likelihood
+    elif idata.posterior.attrs.get("log_likelihood") == "recompute":
+        from .pointwise import add_log_likelihood
 
         idata = add_log_likelihood(idata)
     summ = pd.read_csv(run_dir / "summary.csv")

@@ -69,7 +69,8 @@ def main(argv=None):
 
     import bayes_utility as bu
     from bayes_utility.config import RunConfig
-    from bayes_utility.inference import add_log_likelihood, fit_run
+    from bayes_utility.inference import fit_run
+    from bayes_utility.pointwise import add_log_likelihood
 
     import_s = time.perf_counter() - T_START
     print(f"imports: {import_s:.2f} s; JAX {jax.__version__} on {jax.devices()}; {args.precision}", flush=True)
