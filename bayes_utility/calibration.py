@@ -60,7 +60,6 @@ from __future__ import annotations
 import json
 import logging
 import multiprocessing
-import os
 import re
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -72,6 +71,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import CalibrationConfig, dump_config
+from .executors import worker_environment
 from .jsonl import append_jsonl, read_jsonl
 
 logger = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ LOG_FILE = "replications.jsonl"
 LOGLIK = "log_lik"
 # settings that change how many replications run or how they are analysed, not what
 # a replication computes: a study may be resumed under different values
-_RESUMABLE_FIELDS = {"sbc": ("replications", "workers", "alpha", "bins", "executor", "ray_address"),
+_RESUMABLE_FIELDS = {"sbc": ("replications", "workers", "alpha", "bins", "executor", "ray_address", "batch"),
                      "inference": ("progress_bar",)}
 
 
@@ -140,15 +140,15 @@ class Replicator:
             n = rng.binomial(d.answers_per_order, 1.0 - d.unparseable_rate, size=len(idx_a))
         return idx_a, idx_b, n, respondent
 
-    def __call__(self, index: int) -> dict:
+    def _simulate(self, index: int) -> dict:
+        """Replication ``index``'s design, true parameters and answers (reproducible from
+        ``sbc.seed`` and the index alone)."""
         import jax
         import jax.numpy as jnp
-        from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
         from numpyro.infer import Predictive
 
         from .inference import RepeatedNUTS
 
-        t0 = time.perf_counter()
         seed = self.cfg.sbc.seed
         rng = np.random.default_rng([seed, index])
         k_prior, k_fit = jax.random.split(jax.random.fold_in(jax.random.PRNGKey(seed), index))
@@ -164,9 +164,39 @@ class Replicator:
         kwargs = {"k_a": jnp.asarray(k_a, dtype=jnp.float32), **inputs}
         if self.sampler is None:
             self.sampler = RepeatedNUTS(self.fit_fn, self.cfg.inference, args, kwargs)
-        grouped, diverging = self.sampler.run(k_fit, args, kwargs)
-        divergences = int(diverging.sum())
+        return {"index": int(index), "rng": rng, "key": k_fit, "args": args, "kwargs": kwargs, "truth": truth,
+                "k_a": k_a, "inputs": inputs, "n": n}
 
+    def __call__(self, index: int) -> dict:
+        """The record of replication ``index``, fitted on its own."""
+        t0 = time.perf_counter()
+        sim = self._simulate(index)
+        grouped, diverging = self.sampler.run(sim["key"], sim["args"], sim["kwargs"])
+        return self._record(sim, grouped, diverging, time.perf_counter() - t0)
+
+    def batch(self, indices: list[int]) -> list[dict]:
+        """Records of several replications fitted in one vectorised run (``sbc.batch``): all
+        their chains advance together, each with its own data, step size and mass matrix.
+        Each record's ``seconds`` is its share of the batch's wall time."""
+        if len(indices) == 1:
+            return [self(indices[0])]
+        import jax
+
+        t0 = time.perf_counter()
+        sims = [self._simulate(i) for i in indices]
+        stack = lambda *xs: jax.numpy.stack(xs)  # noqa: E731
+        grouped, diverging = self.sampler.run_batch(
+            stack(*[s["key"] for s in sims]), jax.tree.map(stack, *[s["args"] for s in sims]),
+            jax.tree.map(stack, *[s["kwargs"] for s in sims]))
+        share = (time.perf_counter() - t0) / len(sims)
+        return [self._record(s, {k: v[b] for k, v in grouped.items()}, diverging[b], share)
+                for b, s in enumerate(sims)]
+
+    def _record(self, sim: dict, grouped: dict, diverging: np.ndarray, seconds: float) -> dict:
+        from numpyro.diagnostics import effective_sample_size, split_gelman_rubin
+
+        rng, truth, args, k_a, inputs = sim["rng"], sim["truth"], sim["args"], sim["k_a"], sim["inputs"]
+        divergences = int(diverging.sum())
         chains, draws = next(iter(grouped.values())).shape[:2]
         total, kept = chains * draws, self.cfg.sbc.draws_kept
         pick = np.arange(kept) * (total // kept) + (total // kept - 1)  # evenly spaced over all chains
@@ -190,13 +220,13 @@ class Replicator:
         ll_true = self._loglik(truth, args, k_a, inputs)
         ranks[LOGLIK] = int(_ranks(ll_draws[:, None], np.atleast_1d(ll_true), rng)[0])
         return {
-            "index": int(index),
+            "index": sim["index"],
             "ranks": ranks,
             "divergences": divergences,
             "max_rhat": float(np.nanmax(rhat)),  # a constant site (e.g. a fixed status quo) has none
             "min_ess_bulk": float(np.min(ess)),
-            "n_answers": int(n.sum()),
-            "seconds": round(time.perf_counter() - t0, 3),
+            "n_answers": int(sim["n"].sum()),
+            "seconds": round(seconds, 3),
         }
 
     def _loglik(self, params: dict, args, k_a, inputs: dict) -> np.ndarray:
@@ -268,39 +298,26 @@ def _init_worker(cfg_json: str) -> None:
     _WORKER = Replicator(CalibrationConfig.model_validate_json(cfg_json))
 
 
-def _work(index: int) -> dict:
-    return _WORKER(index)
-
-
-# worker processes fit one replication at a time: one XLA thread each, on the CPU
-WORKER_ENV = {"XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false", "JAX_PLATFORMS": "cpu"}
+def _work(indices: list[int]) -> list[dict]:
+    return _WORKER.batch(indices)
 
 
 def _ray_records(cfg: CalibrationConfig, todo: list[int], workers: int):
     """Replications as Ray tasks on ``workers`` actors (each compiles the sampler once),
     yielded as they finish; on the cluster at ``sbc.ray_address``, else a local one."""
+    from .executors import ExecutorError, ray_session
+
     try:
-        import ray
-        from ray.util import ActorPool
-    except ImportError as exc:  # pragma: no cover - depends on the environment
-        raise CalibrationError("sbc.executor: ray needs Ray (pip install 'bayes_utility[ray]')") from exc
-    started = False
-    if not ray.is_initialized():
-        env = {"env_vars": dict(WORKER_ENV)}
-        if cfg.sbc.ray_address:
-            ray.init(address=cfg.sbc.ray_address, runtime_env=env, log_to_driver=False)
-        else:
-            ray.init(num_cpus=workers, include_dashboard=False, runtime_env=env, log_to_driver=False,
-                     _node_ip_address="127.0.0.1")
-        started = True
-    try:
-        actor = ray.remote(num_cpus=1)(_RayReplicator)
-        cfg_json = cfg.model_dump_json()
-        pool = ActorPool([actor.remote(cfg_json) for _ in range(workers)])
-        yield from pool.map_unordered(lambda a, i: a.run.remote(i), todo)
-    finally:
-        if started:
-            ray.shutdown()
+        with ray_session(cfg.sbc.ray_address, workers) as ray:
+            from ray.util import ActorPool
+
+            actor = ray.remote(num_cpus=1)(_RayReplicator)
+            cfg_json = cfg.model_dump_json()
+            pool = ActorPool([actor.remote(cfg_json) for _ in range(workers)])
+            for records in pool.map_unordered(lambda a, chunk: a.run.remote(chunk), _chunks(todo, cfg.sbc.batch)):
+                yield from records
+    except ExecutorError as exc:
+        raise CalibrationError(f"sbc.executor: {exc}") from exc
 
 
 class _RayReplicator:
@@ -309,36 +326,32 @@ class _RayReplicator:
     def __init__(self, cfg_json: str):
         self.rep = Replicator(CalibrationConfig.model_validate_json(cfg_json))
 
-    def run(self, index: int) -> dict:
-        return self.rep(index)
+    def run(self, indices: list[int]) -> list[dict]:
+        return self.rep.batch(indices)
+
+
+def _chunks(todo: list[int], size: int) -> list[list[int]]:
+    return [todo[i:i + size] for i in range(0, len(todo), size)]
 
 
 def _records(cfg: CalibrationConfig, todo: list[int]):
     """Yield replication records as they finish, in one process or several."""
-    workers = min(cfg.sbc.workers, len(todo))
+    chunks = _chunks(todo, cfg.sbc.batch)
+    workers = min(cfg.sbc.workers, len(chunks))
     if cfg.sbc.executor == "ray":
         yield from _ray_records(cfg, todo, max(workers, 1))
         return
     if workers <= 1:
         rep = Replicator(cfg)
-        for i in todo:
-            yield rep(i)
+        for chunk in chunks:
+            yield from rep.batch(chunk)
         return
-    # children inherit the environment at spawn: one XLA thread each, CPU as here
-    saved = {k: os.environ.get(k) for k in ("XLA_FLAGS", "JAX_PLATFORMS")}
-    os.environ["XLA_FLAGS"] = (saved["XLA_FLAGS"] or "") + " " + WORKER_ENV["XLA_FLAGS"]
-    os.environ["JAX_PLATFORMS"] = saved["JAX_PLATFORMS"] or WORKER_ENV["JAX_PLATFORMS"]
-    try:
+    with worker_environment():
         ctx = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker,
                                  initargs=(cfg.model_dump_json(),)) as pool:
-            yield from pool.map(_work, todo)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+            for records in pool.map(_work, chunks):
+                yield from records
 
 
 # ------------------------------------------------------------------ the study

@@ -4,7 +4,8 @@ Subcommands
     fit CONFIG [--data PATH] [--out DIR] [--method nuts|map|svi] [--seed N]
     summary RUN [--top N]
     validate PATH [--outcomes FILE]
-    calibrate CONFIG [--replications N] [--workers N] [--out DIR] [--restart]
+    calibrate CONFIG [--replications N] [--workers N] [--executor local|ray] [--address A] [--batch N] [--out DIR] [--restart]
+    sweep CONFIG [CONFIG ...] [--set K=V] [--grid K=V1,V2] [--executor local|ray] [--address A] [--workers N]
     report RUN [RUN ...] [--out DIR]
     elicit CONFIG [--models a,b] [--models-file F] [--dry-run] [--batch] [--wait] [--out DIR]
     store info|export|import|compact STORE [FILE] [--config CFG]
@@ -26,10 +27,11 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import warnings
 from pathlib import Path
+
+from .devices import compilation_cache_dir, enable_compilation_cache, setup_devices as _setup_devices  # noqa: F401
 
 log = logging.getLogger("bayes_utility")
 
@@ -41,43 +43,6 @@ def _setup_logging(verbose: int) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
     logging.captureWarnings(True)
-
-
-def _setup_devices(chains: int) -> None:
-    """Give JAX one CPU device per chain so chains run in parallel (before any JAX use),
-    and keep compiled programs on disk (:func:`enable_compilation_cache`)."""
-    import numpyro
-
-    if os.environ.get("JAX_PLATFORMS", "").lower() in ("", "cpu"):
-        numpyro.set_host_device_count(max(chains, 1))
-    enable_compilation_cache()
-
-
-def compilation_cache_dir() -> Path | None:
-    """Where compiled XLA programs are kept: ``$BAYES_UTILITY_JAX_CACHE`` (``off`` for none),
-    else ``$XDG_CACHE_HOME/bayes_utility/jax`` (``~/.cache/bayes_utility/jax``)."""
-    value = os.environ.get("BAYES_UTILITY_JAX_CACHE")
-    if value is not None:
-        return None if value.strip().lower() in ("", "0", "off", "none", "false") else Path(value).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "bayes_utility" / "jax"
-
-
-def enable_compilation_cache() -> None:
-    """JAX's persistent compilation cache: a second fit of data of the same shapes skips
-    compilation (the default job: 17.5 s from start to first draw cold, 6.6 s cached)."""
-    path = compilation_cache_dir()
-    if path is None:
-        return
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:  # a read-only home: run without the cache
-        logging.getLogger(__name__).info("no compilation cache (%s): %s", path, exc)
-        return
-    import jax
-
-    jax.config.update("jax_compilation_cache_dir", str(path))
-    jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 
 
 def cmd_transitivity(args) -> int:
@@ -224,12 +189,31 @@ def cmd_summary(args) -> int:
     return 0
 
 
+def cmd_sweep(args) -> int:
+    import time
+
+    from .sweep import format_sweep, parse_grid, parse_setting, plan, run_sweep
+
+    settings = dict(parse_setting(t) for t in args.set or [])
+    grid = dict(parse_grid(t) for t in args.grid or [])
+    jobs = plan(args.configs, settings, grid, out=args.out)  # every config and setting checked first
+    table = Path(args.table) if args.table else Path(args.out or "outputs") / f"sweep_{time.strftime('%Y%m%d-%H%M%S')}.csv"
+    print(f"{len(jobs)} fits, executor {args.executor}" + (f" at {args.address}" if args.address else "")
+          + f"; table: {table}", flush=True)
+    df = run_sweep(jobs, table, executor=args.executor, workers=args.workers, address=args.address,
+                   progress=not args.quiet)
+    print("\n" + format_sweep(df))
+    print(f"\nsweep table: {table}")
+    return 0 if (df["verdict"].isin(["PASS", "APPROXIMATE"])).all() else 3
+
+
 def cmd_calibrate(args) -> int:
     from .config import load_calibration_config
 
     cfg = load_calibration_config(args.config)
     sbc = {k: v for k, v in (("replications", args.replications), ("workers", args.workers),
-                             ("executor", args.executor), ("ray_address", args.address)) if v is not None}
+                             ("executor", args.executor), ("ray_address", args.address), ("batch", args.batch))
+           if v is not None}
     if args.address and args.executor is None:
         sbc["executor"] = "ray"
     if sbc:
@@ -407,9 +391,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--executor", choices=["local", "ray"], help="override sbc.executor: local processes or Ray")
     c.add_argument("--address", help="with --executor ray: a running Ray cluster (host:port or 'auto'); "
                                      "default: start a local one")
+    c.add_argument("--batch", type=int, help="override sbc.batch: replications per vectorised run in each worker")
     c.add_argument("--out", help="parent folder of the study folder (default: output.dir)")
     c.add_argument("--restart", action="store_true", help="discard replications already in the study folder")
     c.set_defaults(func=cmd_calibrate)
+
+    sw = sub.add_parser("sweep", help="fit several configs and/or a grid of settings (local processes or Ray); "
+                                      "exit 3 if any fit fails its verdict or errors")
+    sw.add_argument("configs", nargs="+", metavar="CONFIG", help="run configs (YAML), each fitted once per grid point")
+    sw.add_argument("--set", action="append", metavar="KEY=VALUE",
+                    help="a setting for every fit, e.g. inference.draws=500 (repeatable; value as YAML)")
+    sw.add_argument("--grid", action="append", metavar="KEY=V1,V2",
+                    help="a setting to sweep, e.g. inference.target_accept=0.8,0.9 (repeatable: all combinations)")
+    sw.add_argument("--executor", choices=["local", "ray"], default="local",
+                    help="local worker processes (default) or Ray tasks")
+    sw.add_argument("--address", help="with --executor ray: a running Ray cluster (host:port or 'auto'); "
+                                      "default: start a local one")
+    sw.add_argument("--workers", type=int, default=1, help="fits at once (local processes, or CPUs of a local Ray)")
+    sw.add_argument("--out", help="parent folder of the run folders (default: each config's output.dir)")
+    sw.add_argument("--table", help="where the sweep table goes (default: OUT/sweep_<time>.csv)")
+    sw.set_defaults(func=cmd_sweep)
 
     e = sub.add_parser("elicit", help="ask an LLM (OpenAI-compatible API) every question of an experiment; "
                                       "resumable; exit 4 while answers are missing")
@@ -523,10 +524,11 @@ def main(argv: list[str] | None = None) -> int:
     _setup_logging(-1 if args.quiet else args.verbose)
     from .config import ConfigError
     from .data import DataValidationError
+    from .executors import ExecutorError
 
     try:
         return args.func(args)
-    except (ConfigError, DataValidationError, FileNotFoundError, ValueError) as exc:
+    except (ConfigError, DataValidationError, FileNotFoundError, ValueError, ExecutorError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

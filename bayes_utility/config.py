@@ -282,6 +282,9 @@ class SBCConfig(_Frozen):
                              "the cluster at ray_address or a local one")
     ray_address: str | None = Field(None, description="a running Ray cluster (host:port, or 'auto'); "
                                                       "none: start a local one for this study")
+    batch: int = Field(1, ge=1, description="replications fitted together in one vectorised run per worker "
+                                            "(their chains advance as one array program; faster for small "
+                                            "designs and on accelerators, see docs/performance.md)")
     seed: int = 0
     max_unconverged: float = Field(
         0.10, ge=0.0, le=1.0,

@@ -245,12 +245,24 @@ class RepeatedNUTS:
             z = jax.tree.map(lambda x: x[warmup:], z)
             return jax.vmap(postprocess(*args, **kwargs))(z), diverging[warmup:]
 
-        self._run = jax.jit(jax.vmap(one_chain, in_axes=(0, None, None)))
+        chains = jax.vmap(one_chain, in_axes=(0, None, None))
+        self._run = jax.jit(chains)
+        self._run_batch = jax.jit(jax.vmap(chains))  # datasets stacked on a leading axis
         self.chains = inf.chains
 
     def run(self, key, args: tuple, kwargs: dict) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """Posterior draws ``{site: (chains, draws, ...)}`` and divergences ``(chains, draws)``."""
         samples, diverging = self._run(jax.random.split(key, self.chains), args, kwargs)
+        return {k: np.asarray(v) for k, v in samples.items()}, np.asarray(diverging)
+
+    def run_batch(self, keys, args: tuple, kwargs: dict) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Several datasets of the same shapes in one vectorised run: ``keys`` (B, 2) and every
+        array of ``args``/``kwargs`` stacked on a leading axis of length B. Draws
+        ``{site: (B, chains, draws, ...)}``, divergences ``(B, chains, draws)``; dataset b's
+        chains are those :meth:`run` would give for ``keys[b]`` (up to floating-point
+        reassociation under vectorisation)."""
+        keys = jax.vmap(lambda k: jax.random.split(k, self.chains))(keys)
+        samples, diverging = self._run_batch(keys, args, kwargs)
         return {k: np.asarray(v) for k, v in samples.items()}, np.asarray(diverging)
 
 

@@ -74,6 +74,21 @@ def time_gradient(data, seed: int) -> None:
           f"per gradient; peak RSS {peak:.2f} GiB")
 
 
+def simulate(args):
+    """The benchmark's data: respondents' utilities around a population mean (sd 0.4),
+    decisiveness and order bias per respondent, K answers per pair and order."""
+    from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
+
+    rng = np.random.default_rng(args.seed)
+    r, o = args.respondents, args.outcomes
+    mu = rng.normal(0, 1.5, o)
+    dev = rng.normal(0, 0.4, (r, o))
+    truth = HierarchicalTruth(mu=mu - mu.mean(), deviations=dev - dev.mean(1, keepdims=True),
+                              decisiveness=np.exp(rng.normal(0, 0.3, r)), sigma=np.exp(rng.normal(0, 0.2, o)),
+                              order_bias=rng.normal(0.2, 0.2, r), respondents=tuple(f"r{i}" for i in range(r)))
+    return simulate_respondents(truth, rng, k_per_order=args.k)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--respondents", type=int, default=5)
@@ -95,6 +110,9 @@ def main() -> None:
     ap.add_argument("--svi-only", action="store_true")
     ap.add_argument("--no-svi", action="store_true", help="NUTS figures only")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--data-cache", help="folder: read the simulated data from it when there (same sizes and seed), "
+                                         "else simulate and write it (Parquet); keeps simulation out of a timed step")
+    ap.add_argument("--simulate-only", action="store_true", help="with --data-cache: write the data and stop")
     ap.add_argument("--estimate", type=int, nargs=2, metavar=("RESPONDENTS", "OUTCOMES"))
     ap.add_argument("--gradient-only", action="store_true",
                     help="time one log-density gradient (median of 20) at this size: NUTS costs about "
@@ -112,8 +130,6 @@ def main() -> None:
 
     from bayes_utility.config import RunConfig
     from bayes_utility.inference import fit_run
-    from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
-
     if args.estimate:
         r, o = args.estimate
         est = estimate(r, o, args.chains, args.draws)
@@ -121,14 +137,27 @@ def main() -> None:
         for k, v in est.items():
             print(f"  {k}: {v / 2**30:.2f} GiB" if k.endswith("bytes") else f"  {k}: {v:,}")
         return
-    rng = np.random.default_rng(args.seed)
-    r, o = args.respondents, args.outcomes
-    mu = rng.normal(0, 1.5, o)
-    dev = rng.normal(0, 0.4, (r, o))
-    truth = HierarchicalTruth(mu=mu - mu.mean(), deviations=dev - dev.mean(1, keepdims=True),
-                              decisiveness=np.exp(rng.normal(0, 0.3, r)), sigma=np.exp(rng.normal(0, 0.2, o)),
-                              order_bias=rng.normal(0.2, 0.2, r), respondents=tuple(f"r{i}" for i in range(r)))
-    data = simulate_respondents(truth, rng, k_per_order=args.k)
+    cache = None
+    if args.data_cache:
+        from pathlib import Path
+
+        cache = Path(args.data_cache) / f"r{args.respondents}_o{args.outcomes}_k{args.k}_s{args.seed}"
+    if cache is not None and (cache / "counts.parquet").exists():
+        from bayes_utility.data import load_dataset
+
+        t0 = time.perf_counter()
+        data = load_dataset(cache)
+        print(f"data read from {cache} in {time.perf_counter() - t0:.1f} s")
+    else:
+        t0 = time.perf_counter()
+        data = simulate(args)
+        print(f"simulated in {time.perf_counter() - t0:.1f} s")
+        if cache is not None:
+            data.write(cache, fmt="parquet")
+            print(f"data written to {cache}")
+    if args.simulate_only:
+        print(data)
+        return
     print(f"{data}; JAX devices: {jax.devices()}")
     if args.gradient_only:
         time_gradient(data, args.seed)

@@ -1,6 +1,11 @@
 """Parameter recovery of the Thurstonian model over experiment sizes.
 
     python benchmarks/recovery_study.py [--seeds 2] [--out outputs/recovery_study]
+        [--executor local|ray] [--address HOST:PORT] [--workers N]
+
+The fits are independent jobs (bayes_utility.executors): in this process by default,
+in N worker processes (--workers N), or as Ray tasks (--executor ray, on the cluster
+at --address or on a local one started for the study).
 
 One factor at a time around a base experiment (100 outcomes, the paper's
 ceil(2 N log2 N) pairs, 10 answers per order, no order bias, no unparseable answers):
@@ -107,6 +112,12 @@ def one_fit(s: dict, seed: int) -> dict:
     }
 
 
+def cell(job: tuple) -> dict:
+    """One row of the study: a setting, a seed and the recovery figures of its fit."""
+    factor, s, seed = job
+    return {"factor": factor, **s, "seed": seed, **one_fit(s, seed)}
+
+
 def plot(df: pd.DataFrame, path: Path) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
@@ -139,19 +150,27 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, default=2)
     ap.add_argument("--out", default="outputs/recovery_study")
     ap.add_argument("--only", nargs="*", help="run only these factors (base, outcomes, answers, graph, ...)")
+    ap.add_argument("--executor", choices=["local", "ray"], default="local")
+    ap.add_argument("--address", help="with --executor ray: a running Ray cluster (host:port or 'auto')")
+    ap.add_argument("--workers", type=int, default=1, help="fits at once (processes, or CPUs of a local Ray)")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    rows = []
-    for factor, s in settings():
-        if args.only and factor not in args.only:
+    from bayes_utility.executors import JobFailed, map_jobs
+
+    jobs = [(factor, s, seed) for factor, s in settings() if not args.only or factor in args.only
+            for seed in range(args.seeds)]
+    rows = {}
+    for i, res in map_jobs(cell, jobs, executor=args.executor, workers=args.workers, address=args.address):
+        factor, s, seed = jobs[i]
+        if isinstance(res, JobFailed):
+            print(f"{factor:>12} {s} seed {seed}: FAILED {res}", flush=True)
             continue
-        for seed in range(args.seeds):
-            res = one_fit(s, seed)
-            rows.append({"factor": factor, **s, "seed": seed, **res})
-            print(f"{factor:>12} {s} seed {seed}: cover90 {res['cover90']:.2f} cover50 {res['cover50']:.2f} "
-                  f"rho {res['spearman']:.3f} rmse {res['rmse']:.3f} R-hat {res['max_rhat']:.3f} "
-                  f"div {res['divergences']} {res['seconds']:.1f} s", flush=True)
+        rows[i] = res
+        print(f"{factor:>12} {s} seed {seed}: cover90 {res['cover90']:.2f} cover50 {res['cover50']:.2f} "
+              f"rho {res['spearman']:.3f} rmse {res['rmse']:.3f} R-hat {res['max_rhat']:.3f} "
+              f"div {res['divergences']} {res['seconds']:.1f} s", flush=True)
+    rows = [rows[i] for i in sorted(rows)]
     df = pd.DataFrame(rows)
     df.to_csv(out / "recovery.csv", index=False)
     cols = ["cover50", "cover90", "width90", "spearman", "rmse", "noise_cover90", "max_rhat", "divergences",

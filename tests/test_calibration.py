@@ -115,7 +115,8 @@ def test_calibrate_cli(tmp_path, capsys):
         "name: cli\nmodel: {name: thurstonian, order_bias: true}\ndesign: {n_outcomes: 4, answers_per_order: 2}\n"
         "inference: {chains: 1, warmup: 60, draws: 60}\nsbc: {replications: 3, draws_kept: 19, bins: 4}\n"
     )
-    code = main(["-q", "calibrate", str(path), "--out", str(tmp_path)])
+    # the three replications in one vectorised run
+    code = main(["-q", "calibrate", str(path), "--out", str(tmp_path), "--batch", "3"])
     out = capsys.readouterr().out
     assert code in (0, 3) and "SBC of thurstonian" in out
     summary = json.loads((tmp_path / "cli" / "calibration.json").read_text())
@@ -125,6 +126,7 @@ def test_calibrate_cli(tmp_path, capsys):
             "max(sigma)"} <= set(ranks)
     assert "utility[0]" not in ranks  # mu rescaled: not a second family for the same parameter
     assert ranks.to_numpy().min() >= 0 and ranks.to_numpy().max() <= 19
+    assert list(ranks.index) == [0, 1, 2]
     path.write_text("name: bad\nmodel: {name: thurstonian}\nsbc: {bins: 7}\n")
     assert main(["-q", "calibrate", str(path), "--out", str(tmp_path)]) == 2
 
@@ -137,6 +139,35 @@ CI_WORKERS = 2
 # max(mu) p 0.0011 < 0.00125, its 300 give p 0.83); every negative control still fails at it.
 CI_ALPHA = 0.001
 # CI runs the studies with an independent (numpy) generator, where a formula error shows;
+def test_batched_replications_follow_their_own_data():
+    """``sbc.batch`` fits several replications in one vectorised run. Over the first draws after
+    a short warm-up (before floating-point reassociation under vectorisation lets trajectories
+    part), each replication's chains equal those of the same replication fitted alone; the
+    batch handed the data in another order (control) does not. (A batched study end to end:
+    test_calibrate_cli.)"""
+    import jax
+
+    from bayes_utility.calibration import Replicator
+
+    cfg = tiny().with_overrides(inference={"warmup": 2, "draws": 8}, sbc={"draws_kept": 9})
+    rep = Replicator(cfg)
+    sims = [rep._simulate(i) for i in range(2)]
+    alone = [rep.sampler.run(s["key"], s["args"], s["kwargs"])[0] for s in sims]
+
+    def batched(order):
+        stack = lambda *xs: jax.numpy.stack(xs)  # noqa: E731
+        return rep.sampler.run_batch(stack(*[s["key"] for s in sims]),
+                                     jax.tree.map(stack, *[sims[i]["args"] for i in order]),
+                                     jax.tree.map(stack, *[sims[i]["kwargs"] for i in order]))[0]
+
+    same, swapped = batched([0, 1]), batched([1, 0])
+    for b in range(2):
+        for site, draws in alone[b].items():
+            assert same[site].shape[1:] == draws.shape
+            np.testing.assert_allclose(same[site][b][:, :3], draws[:, :3], atol=1e-4, rtol=1e-4)
+        assert max(np.abs(swapped[k][b][:, :3] - v[:, :3]).max() for k, v in alone[b].items()) > 0.01
+
+
 # the studies whose generator is the model itself (they can only see sampler problems; the
 # formulas are checked against PyMC twins and closed forms) run by hand, with their figures
 # in docs/validation.md: scripts/test.sh -m slow -k sbc
@@ -220,41 +251,3 @@ def test_sbc_detects_a_utility_spread_prior_one_and_a_half_times_wider(tmp_path,
         failed = set(res.tests.loc[~res.tests["ok"], "family"])
         assert failed & {"sd(mu)", "max(mu)", "utility_spread"}, failed
         assert res.tests.loc["sd(mu)", "mean_rank"] > 0.55  # the truth's spread ranks high: prior too narrow
-
-
-@pytest.fixture
-def ray_cluster():
-    """A one-node Ray cluster on 127.0.0.1, started (and stopped) by the ray CLI."""
-    import shutil
-    import socket
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    ray_cli = shutil.which("ray", path=str(Path(sys.executable).parent)) or shutil.which("ray")
-    if ray_cli is None:
-        pytest.fail("the ray CLI is not installed (it is in the test extras)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**__import__("os").environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    subprocess.run([ray_cli, "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2",
-                    "--include-dashboard=false", "--disable-usage-stats"], check=True, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run([ray_cli, "stop", "--force"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       timeout=120)
-
-
-def test_replications_on_a_ray_cluster_give_the_same_ranks(tmp_path, ray_cluster):
-    """Four replications as Ray tasks on two actors of a cluster at 127.0.0.1: every record
-    arrives and the ranks equal those of the same study run in this process."""
-    cfg = tiny().with_overrides(sbc={"replications": 4})
-    local = run_calibration(cfg, out=tmp_path / "local", progress=False)
-    on_ray = run_calibration(cfg.with_overrides(sbc={"executor": "ray", "ray_address": ray_cluster, "workers": 2}),
-                             out=tmp_path / "ray", progress=False)
-    assert on_ray.ranks.equals(local.ranks)
-    lines = (tmp_path / "ray" / "tiny" / "replications.jsonl").read_text().splitlines()
-    assert sorted(json.loads(x)["index"] for x in lines) == [0, 1, 2, 3]
