@@ -6,6 +6,8 @@ Public API::
     data = bu.load_dataset("bayes_utility/datasets/llama2_7b_sim")
     idata = bu.fit(data, model="thurstonian")          # ArviZ InferenceData
     verdict = bu.diagnose(idata)
+    data = bu.from_pairs([("cats", "dogs"), ("dogs", "fish"), ...])   # (winner, loser), no files
+    run = bu.load_run("outputs/default-...")         # idata, summary, verdict, config, files
 
 Importing the package has no side effects (no JAX device set-up, no logging config).
 """
@@ -20,13 +22,15 @@ _LAZY = {
     "CalibrationConfig": "config", "RunConfig": "config", "load_calibration_config": "config",
     "load_config": "config",
     "DataValidationError": "data", "DisconnectedGraphWarning": "data", "PreferenceData": "data",
-    "load_dataset": "data", "read_outcomes": "data",
+    "load_dataset": "data", "read_outcomes": "data", "from_pairs": "data",
     "Verdict": "diagnostics", "diagnose": "diagnostics",
+    "elicit": "elicitation",
     "fit": "inference", "fit_run": "inference",
     "import_paper_results": "io_paper",
     "maximum_likelihood": "mle",
     "load_reference": "reference",
-    "load_run": "results", "summary_table": "results",
+    "load_run": "results", "Run": "results", "summary_table": "results",
+    "add_log_likelihood": "pointwise", "add_posterior_predictive": "pointwise",
     "SimulationTruth": "simulate", "pair_design": "simulate", "paper_pair_count": "simulate",
     "random_truth": "simulate", "simulate_dataset": "simulate",
     "run_fit": "workflow",
@@ -47,16 +51,21 @@ def __dir__():
 
 __all__ = [
     "__version__",
+    "add_log_likelihood",
+    "add_posterior_predictive",
     "CalibrationConfig",
     "DataValidationError",
     "DisconnectedGraphWarning",
     "PreferenceData",
+    "Run",
     "RunConfig",
     "SimulationTruth",
     "Verdict",
     "diagnose",
+    "elicit",
     "fit",
     "fit_run",
+    "from_pairs",
     "import_paper_results",
     "load_calibration_config",
     "load_config",

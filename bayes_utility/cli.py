@@ -5,6 +5,7 @@ Subcommands
     summary RUN [--top N]
     validate PATH [--outcomes FILE]
     calibrate CONFIG [--replications N] [--workers N] [--executor local|ray] [--address A] [--batch N] [--out DIR] [--restart]
+    runs RUN [RUN ...] [--out FILE.csv|FILE.parquet] [--hdi-prob P]
     sweep CONFIG [CONFIG ...] [--set K=V] [--grid K=V1,V2] [--executor local|ray] [--address A] [--workers N]
     report RUN [RUN ...] [--out DIR]
     elicit CONFIG [--models a,b] [--models-file F] [--dry-run] [--batch] [--wait] [--out DIR]
@@ -34,14 +35,22 @@ from pathlib import Path
 from .devices import compilation_cache_dir, enable_compilation_cache, setup_devices as _setup_devices  # noqa: F401
 
 log = logging.getLogger("bayes_utility")
+TOP = 10  # outcomes shown at each end of a utility table
+
+
+# libraries whose warnings and log messages are shown only with -v (their warnings about
+# numerics of a point estimate, shapes, deprecations are not the user's business by default)
+QUIET_LIBRARIES = ("numpy", "scipy", "pandas", "xarray", "arviz", "numpyro", "jax", "matplotlib", "pytensor")
 
 
 def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose < 0 else logging.INFO if verbose == 0 else logging.DEBUG
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)-7s %(name)s: %(message)s", datefmt="%H:%M:%S")
     for noisy in ("jax", "absl", "matplotlib", "arviz", "h5py", "httpx", "httpx2", "httpcore", "httpcore2", "openai"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    warnings.filterwarnings("ignore", category=FutureWarning, module="arviz")
+        logging.getLogger(noisy).setLevel(logging.WARNING if verbose > 0 else logging.ERROR)
+    if verbose < 1:
+        for lib in QUIET_LIBRARIES:
+            warnings.filterwarnings("ignore", module=rf"{lib}(\.|$)")
     logging.captureWarnings(True)
 
 
@@ -147,7 +156,9 @@ def cmd_fit(args) -> int:
     over: dict = {}
     if args.data:
         over["data"] = {"path": args.data}
-    inf = {k: v for k, v in (("method", args.method), ("seed", args.seed)) if v is not None}
+    inf = {k: v for k, v in (("method", args.method), ("seed", args.seed), ("chains", args.chains),
+                             ("warmup", args.warmup), ("draws", args.draws), ("target_accept", args.target_accept))
+           if v is not None}
     if inf:
         over["inference"] = inf
     if args.run_name:
@@ -161,7 +172,7 @@ def cmd_fit(args) -> int:
 
     res = run_fit(cfg, out=args.out)
     print()
-    print(format_summary(res.summary, top=args.top))
+    print(format_summary(res.summary, top=args.top if args.top > 0 else None))
     print("\n" + format_scalars(res.run_dir))
     if format_analyses(res.run_dir):
         print("\n" + format_analyses(res.run_dir))
@@ -177,8 +188,9 @@ def cmd_fit(args) -> int:
 def cmd_summary(args) -> int:
     from .results import format_analyses, format_heldout, format_scalars, format_summary, load_run
 
-    idata, summ, diag, held = load_run(args.run)
-    print(format_summary(summ, top=args.top))
+    run = load_run(args.run)
+    idata, summ, held = run.idata, run.summary, run.heldout
+    print(format_summary(summ, top=args.top if args.top > 0 else None))
     print("\n" + format_scalars(args.run))
     if format_analyses(args.run):
         print("\n" + format_analyses(args.run))
@@ -205,6 +217,20 @@ def cmd_sweep(args) -> int:
     print("\n" + format_sweep(df))
     print(f"\nsweep table: {table}")
     return 0 if (df["verdict"].isin(["PASS", "APPROXIMATE"])).all() else 3
+
+
+def cmd_runs(args) -> int:
+    from .runs import runs_table, write_table
+
+    df = runs_table(args.runs, prob=args.hdi_prob)
+    path = write_table(df, args.out)
+    counts = df.drop_duplicates("run_dir")["verdict"].value_counts().to_dict()
+    print(f"{len(df)} rows: {df['run_dir'].nunique()} runs ({', '.join(f'{n} {v}' for v, n in counts.items())}), "
+          f"{df['respondent'].nunique()} respondents, {df['outcome_id'].nunique()} outcomes")
+    if counts.get("FAIL"):
+        print("warning: runs whose verdict FAILED are in the table (column verdict): do not report them")
+    print(f"written: {path}")
+    return 0
 
 
 def cmd_calibrate(args) -> int:
@@ -234,7 +260,7 @@ def cmd_compare(args) -> int:
     from .compare import NotComparable, compare_idata, format_comparison
     from .results import load_run
 
-    named = {Path(r).name: load_run(r)[0] for r in args.runs}
+    named = {Path(r).name: load_run(r).idata for r in args.runs}
     if len(named) < len(args.runs):
         print("error: two runs share a folder name", file=sys.stderr)
         return 2
@@ -359,29 +385,39 @@ def cmd_import_paper(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from ._version import __version__
+
     p = argparse.ArgumentParser(prog="bayes-utility", description="Bayesian utility analysis of AI preferences")
-    p.add_argument("-v", "--verbose", action="count", default=0)
-    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("--version", action="version", version=f"bayes-utility {__version__}")
+    p.add_argument("-v", "--verbose", action="count", default=0,
+                   help="more log output; library warnings (NumPyro, ArviZ, numpy) are shown only with -v")
+    p.add_argument("-q", "--quiet", action="store_true", help="warnings and errors only, no progress bars")
     sub = p.add_subparsers(dest="command", required=True)
 
     f = sub.add_parser("fit", help="fit a model as a YAML config says; writes a run folder")
-    f.add_argument("config")
+    f.add_argument("config", help="run config (YAML), e.g. inference_configs/default.yaml")
     f.add_argument("--data", help="override data.path")
     f.add_argument("--out", help="parent folder of the run folder (default: output.dir)")
-    f.add_argument("--method", choices=["nuts", "map", "svi"])
-    f.add_argument("--seed", type=int)
-    f.add_argument("--run-name")
-    f.add_argument("--top", type=int, default=10, help="outcomes shown at each end of the table")
+    f.add_argument("--method", choices=["nuts", "map", "svi"], help="override inference.method")
+    f.add_argument("--seed", type=int, help="override inference.seed")
+    f.add_argument("--chains", type=int, help="override inference.chains")
+    f.add_argument("--warmup", type=int, help="override inference.warmup (warm-up iterations per chain)")
+    f.add_argument("--draws", type=int, help="override inference.draws (kept draws per chain)")
+    f.add_argument("--target-accept", type=float, help="override inference.target_accept (NUTS step-size target)")
+    f.add_argument("--run-name", help="override output.run_name (the run folder's name)")
+    f.add_argument("--top", type=int, default=TOP, help=f"outcomes shown at each end of the table (default {TOP}; "
+                                                       "0: all)")
     f.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("summary", help="print the utility table and verdict of a run folder")
-    s.add_argument("run")
-    s.add_argument("--top", type=int, default=None)
+    s.add_argument("run", help="a run folder")
+    s.add_argument("--top", type=int, default=TOP, help=f"outcomes shown at each end of the table (default {TOP}; "
+                                                       "0: all)")
     s.set_defaults(func=cmd_summary)
 
     v = sub.add_parser("validate", help="check a dataset and report problems")
-    v.add_argument("path")
-    v.add_argument("--outcomes")
+    v.add_argument("path", help="a dataset folder, a counts/responses table, or a reference-code results JSON")
+    v.add_argument("--outcomes", help="the outcomes table, when PATH is a single table")
     v.set_defaults(func=cmd_validate)
 
     c = sub.add_parser("calibrate", help="simulation-based calibration of a model (resumable); exit 3 if it fails")
@@ -395,6 +431,13 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", help="parent folder of the study folder (default: output.dir)")
     c.add_argument("--restart", action="store_true", help="discard replications already in the study folder")
     c.set_defaults(func=cmd_calibrate)
+
+    rn = sub.add_parser("runs", help="one long table (run x respondent x outcome: mean, sd, HDI, verdict) across "
+                                     "run folders, as CSV or Parquet")
+    rn.add_argument("runs", nargs="+", metavar="RUN", help="run folders")
+    rn.add_argument("--out", default="runs.csv", help="the table: .csv or .parquet (default runs.csv)")
+    rn.add_argument("--hdi-prob", type=float, default=0.94, help="HDI probability (default 0.94)")
+    rn.set_defaults(func=cmd_runs)
 
     sw = sub.add_parser("sweep", help="fit several configs and/or a grid of settings (local processes or Ray); "
                                       "exit 3 if any fit fails its verdict or errors")
@@ -426,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("store", help="the answer store: info, export (JSON Lines/Parquet), import an old "
                                       "requests.jsonl, compact")
-    st.add_argument("action", choices=["info", "export", "import", "compact"])
+    st.add_argument("action", choices=["info", "export", "import", "compact"], help="what to do with the store")
     st.add_argument("store", help="the store, e.g. outputs/answers.sqlite")
     st.add_argument("file", nargs="?", help="export: output .jsonl or .parquet; import: a requests.jsonl")
     st.add_argument("--config", help="import: the elicitation recipe the log was made with")
@@ -434,8 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
     st.set_defaults(func=cmd_store)
 
     m = sub.add_parser("compare", help="PSIS-LOO (or WAIC) comparison of runs fitted to the same observations")
-    m.add_argument("runs", nargs="+", metavar="RUN")
-    m.add_argument("--ic", choices=["loo", "waic"], default="loo")
+    m.add_argument("runs", nargs="+", metavar="RUN", help="run folders fitted to the same observations")
+    m.add_argument("--ic", choices=["loo", "waic"], default="loo", help="information criterion (default loo)")
     m.add_argument("--out", help="folder for comparison.csv and the report (default: the first run folder)")
     m.set_defaults(func=cmd_compare)
 
@@ -443,14 +486,14 @@ def build_parser() -> argparse.ArgumentParser:
                                             "magnitude-only responder; writes transitivity.json/.png")
     t.add_argument("run", help="a run folder")
     t.add_argument("--max-triads", type=int, default=5000, help="a random subset when there are more")
-    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--seed", type=int, default=0, help="seed of the triad subset and the simulations")
     t.set_defaults(func=cmd_transitivity)
 
     h = sub.add_parser("coherence", help="coherence summary of a run (held-out fit, cycles, expected utility), "
                                          "each with its interval; writes coherence.json")
     h.add_argument("run", help="a run folder")
-    h.add_argument("--max-triads", type=int, default=5000)
-    h.add_argument("--seed", type=int, default=0)
+    h.add_argument("--max-triads", type=int, default=5000, help="a random subset when there are more")
+    h.add_argument("--seed", type=int, default=0, help="seed of the triad subset and the simulations")
     h.set_defaults(func=cmd_coherence)
 
     u = sub.add_parser("maximization", help="share of free-form answers that are the argmax of the fitted "
@@ -459,7 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--answers", help="free-form answers (columns question, answer); default: the dataset's "
                                      "free_form.csv")
     u.add_argument("--out", help="parent folder of the run folder when fitting")
-    u.add_argument("--seed", type=int, default=0)
+    u.add_argument("--seed", type=int, default=0, help="seed of the fit, when fitting first")
     u.set_defaults(func=cmd_maximization)
 
     iv = sub.add_parser("instrumental", help="Bellman error of Markov-process start states under the fit (per "
@@ -471,7 +514,7 @@ def build_parser() -> argparse.ArgumentParser:
     iv.add_argument("--control", default="builtin", help="processes JSON to score as a control; 'builtin': the "
                                                          "paper's implausible transitions when they fit; 'none'")
     iv.add_argument("--out", help="parent folder of the run folder when fitting")
-    iv.add_argument("--seed", type=int, default=0)
+    iv.add_argument("--seed", type=int, default=0, help="seed of the permutation null (and of the fit, when fitting first)")
     iv.set_defaults(func=cmd_instrumental)
 
     def value_parser(name: str, helptext: str):
@@ -492,29 +535,29 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--power", default="power_seeking", help="the power-prompt respondent / template label")
     q = value_parser("utility-control", "correlation and distance to a target profile before and after an "
                                         "intervention")
-    q.add_argument("--before", required=True)
-    q.add_argument("--after", required=True)
+    q.add_argument("--before", required=True, help="the respondent / template label before the intervention")
+    q.add_argument("--after", required=True, help="the respondent / template label after the intervention")
     q.add_argument("--target", required=True, help="a respondent of the fit, or a file with columns id, utility")
     q = value_parser("political", "positions of respondents on the main axes of their utility vectors")
-    q.add_argument("--components", type=int, default=2)
+    q.add_argument("--components", type=int, default=2, help="principal axes to report (default 2)")
 
     co = sub.add_parser("corrigibility-options", help="the preference-preservation option set from a base fit")
-    co.add_argument("base_run")
+    co.add_argument("base_run", help="a run folder whose utilities the value changes start from")
     co.add_argument("out_file", help="outcomes table to write (.csv/.jsonl/.parquet)")
     co.add_argument("--n", type=int, default=30, help="number of value changes")
-    co.add_argument("--seed", type=int, default=0)
+    co.add_argument("--seed", type=int, default=0, help="seed of the value changes drawn")
     co.set_defaults(func=cmd_corrigibility_options)
 
     r = sub.add_parser("report", help="write report.html and report.md for run folders (into the first)")
-    r.add_argument("runs", nargs="+", metavar="RUN")
+    r.add_argument("runs", nargs="+", metavar="RUN", help="run folders (several: with a LOO comparison)")
     r.add_argument("--out", help="folder for the report (default: the first run folder)")
     r.set_defaults(func=cmd_report)
 
     i = sub.add_parser("import-paper", help="convert a reference-code results JSON into a dataset folder")
-    i.add_argument("results")
-    i.add_argument("out")
-    i.add_argument("--respondent")
-    i.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv")
+    i.add_argument("results", help="the reference code's results JSON")
+    i.add_argument("out", help="dataset folder to write")
+    i.add_argument("--respondent", help="the respondent (model) name to record (default: from the file)")
+    i.add_argument("--format", choices=["csv", "jsonl", "parquet"], default="csv", help="table format (default csv)")
     i.set_defaults(func=cmd_import_paper)
     return p
 

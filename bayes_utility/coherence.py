@@ -307,7 +307,7 @@ def _load_run_context(run_dir):
     from .workflow import load_data_for
 
     run_dir = Path(run_dir)
-    idata, _, _, _ = load_run(run_dir)
+    idata = load_run(run_dir).idata
     cfg = load_config(run_dir / "config.yaml")
     return idata, cfg, load_data_for(cfg)
 

@@ -787,6 +787,68 @@ def outcomes_from_json(obj, source: str = "outcomes.json") -> pd.DataFrame:
     return df
 
 
+def from_pairs(
+    pairs,
+    outcomes: pd.DataFrame | dict | None = None,
+    respondent: str = DEFAULT_RESPONDENT,
+    source: str = "pairs",
+    check_connected: bool = True,
+) -> PreferenceData:
+    """Preference data from comparisons without files, as choix and similar tools take them.
+
+    ``pairs`` is either a sequence of ``(winner, loser)`` pairs (any ids; they become
+    strings) or a DataFrame: a counts table (``outcome_a, outcome_b, n_a, n_b`` and
+    optionally ``n_unparseable, respondent, prompt_template``) or ``winner, loser``
+    columns. ``outcomes`` gives texts: a mapping id -> text, or an outcomes table; by
+    default each id is its own text.
+
+    Winner/loser pairs carry no presentation order: each unordered pair is stored once,
+    in sorted orientation, with its wins on either side, and a presentation-order bias
+    cannot be estimated from them (fit with ``order_bias=False``, the default of
+    :func:`bayes_utility.fit`). Counts tables keep their orientation.
+    """
+    src = source
+    if isinstance(pairs, pd.DataFrame):
+        df = pairs
+        if {"winner", "loser"} <= set(df.columns):
+            pairs = list(zip(df["winner"], df["loser"]))
+        elif not {"outcome_a", "outcome_b"} <= set(df.columns):
+            raise DataValidationError(
+                [f"{src}: a pairs table needs columns winner, loser or a counts table outcome_a, outcome_b, "
+                 f"n_a, n_b; it has {', '.join(map(str, df.columns))}"], src)
+    if isinstance(pairs, pd.DataFrame):
+        counts = pairs.copy()
+        for col in ("outcome_a", "outcome_b"):
+            counts[col] = counts[col].astype(str)
+    else:
+        rows = []
+        for i, pair in enumerate(pairs):
+            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+                raise DataValidationError([f"{src}: pair {i}: expected (winner, loser), got {pair!r}"], src)
+            w, loser = str(pair[0]), str(pair[1])
+            if w == loser:
+                raise DataValidationError([f"{src}: pair {i}: {w!r} compared with itself"], src)
+            a, b = sorted((w, loser))
+            rows.append((a, b, int(w == a), int(w == b)))
+        if not rows:
+            raise DataValidationError([f"{src}: no pairs"], src)
+        counts = (pd.DataFrame(rows, columns=["outcome_a", "outcome_b", "n_a", "n_b"])
+                  .groupby(["outcome_a", "outcome_b"], as_index=False, sort=True)[["n_a", "n_b"]].sum())
+    counts["respondent"] = counts["respondent"] if "respondent" in counts.columns else respondent
+    ids = sorted(set(counts["outcome_a"]) | set(counts["outcome_b"]))
+    if outcomes is None:
+        table = pd.DataFrame({"id": ids, "text": ids})
+    elif isinstance(outcomes, pd.DataFrame):
+        table = outcomes
+    else:
+        texts = {str(k): str(v) for k, v in dict(outcomes).items()}
+        missing = [i for i in ids if i not in texts]
+        if missing:
+            raise DataValidationError([f"{src}: outcomes has no text for {', '.join(missing[:10])}"], src)
+        table = pd.DataFrame({"id": list(texts), "text": list(texts.values())})
+    return PreferenceData.from_tables(table, counts=counts, source=src, check_connected=check_connected)
+
+
 def load_dataset(
     path: str | Path,
     outcomes: str | Path | None = None,

@@ -293,6 +293,25 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
+def elicit(config, out: str | Path | None = None, *, models: str | list[str] | None = None,
+           models_file: str | None = None, dry_run: bool = False, wait: bool = False, batch: bool | None = None,
+           progress_bar: bool = True):
+    """The Python twin of ``bayes-utility elicit``: ``config`` a recipe path or an
+    :class:`~bayes_utility.config.ElicitConfig`; ``models`` labels (a list or ``"a,b"``).
+    Returns the :class:`ElicitationResult` (answers in the store, dataset, ledger), or with
+    ``dry_run=True`` the text describing what would be asked (nothing asked or written).
+    Interrupted or failed requests lose nothing: rerun to ask what is missing."""
+    from .config import load_elicit_config
+
+    cfg = config if isinstance(config, ElicitConfig) else load_elicit_config(config)
+    if isinstance(models, str):
+        models = [m.strip() for m in models.split(",") if m.strip()]
+    if dry_run:
+        return _describe(cfg, out=out, models=models, models_file=models_file)
+    return run_elicitation(cfg, out=out, progress_bar=progress_bar, models=models, models_file=models_file,
+                           wait=wait, batch=batch)
+
+
 def run_elicitation(cfg: ElicitConfig, out: str | Path | None = None, *, progress_bar: bool = True,
                     models: list[str] | None = None, models_file: str | None = None, wait: bool = False,
                     batch: bool | None = None) -> ElicitationResult:
@@ -523,3 +542,6 @@ def import_request_log(store: AnswerStore, path: Path, cfg: ElicitConfig, prep: 
     store.db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (stamp, json.dumps(counts)))
     logger.info("%s: imported %d answers (%d matched to this recipe)", path, counts["imported"], counts["matched"])
     return counts
+
+
+_describe = dry_run  # (elicit's dry_run flag shadows the function's name there)

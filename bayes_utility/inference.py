@@ -31,11 +31,12 @@ import xarray as xr
 from numpyro.infer import MCMC, NUTS, SVI, Predictive, Trace_ELBO, autoguide, init_to_median, init_to_uniform
 
 from .config import InferenceConfig, ModelConfig, RunConfig
-from .data import ComparisonArrays, Exclusion, PreferenceData
+from .data import DEFAULT_TEMPLATE, ComparisonArrays, Exclusion, PreferenceData
 from .heldout import split_pairs
 from .likelihood import cdf
 from .models import get_model
-from .pointwise import add_log_likelihood, pointwise_log_likelihood, score_params
+from .pointwise import (STORE_PREDICTIVE_MAX, add_log_likelihood, add_posterior_predictive,  # noqa: F401
+                        pointwise_log_likelihood, score_params)
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,24 @@ def _resolve_chain_method(inf: InferenceConfig) -> str:
 
 
 def _coords(data: PreferenceData, arr: ComparisonArrays):
-    return {"outcome": data.outcome_ids, "comparison": np.arange(len(arr.n))}
+    return {"outcome": data.outcome_ids, "comparison": comparison_labels(data, arr)}
+
+
+def comparison_labels(data: PreferenceData, arr: ComparisonArrays) -> np.ndarray:
+    """A name per fitted comparison: ``"a vs b"`` (first shown first), prefixed by the
+    respondent when the data have several and suffixed by the prompt template when not the
+    default; numbered where names would repeat."""
+    ids = np.asarray(data.outcome_ids, dtype=str)
+    rows = data.counts.iloc[np.asarray(arr.rows)]
+    labels = np.char.add(np.char.add(ids[arr.idx_a], " vs "), ids[arr.idx_b]).astype(object)
+    if data.counts["respondent"].nunique() > 1:
+        labels = rows["respondent"].astype(str).to_numpy(dtype=object) + ": " + labels
+    template = rows["prompt_template"].astype(str).to_numpy(dtype=object)
+    if (template != DEFAULT_TEMPLATE).any():
+        labels = labels + " [" + template + "]"
+    if len(set(labels)) < len(labels):
+        labels = np.array([f"{x} #{i}" for i, x in enumerate(labels)], dtype=object)
+    return labels.astype(str)
 
 
 def _label_outcomes(idata: az.InferenceData, data: PreferenceData) -> az.InferenceData:
@@ -476,10 +494,14 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
             attrs["covariate_mean"] = float(np.mean(structure.covariate))
             attrs["covariate_sd"] = float(np.std(structure.covariate))
             idata.posterior.coords["covariate_value"] = ("respondent", structure.covariate)
+    pp = cfg.output.posterior_predictive
+    if inf.method == "nuts" and (pp == "store" or (
+            pp == "auto" and inf.chains * inf.draws * len(arr.n) <= STORE_PREDICTIVE_MAX)):
+        add_posterior_predictive(idata, seed=inf.seed)
     notes = []
     if inf.method != "nuts":
         notes.append(
-            f"APPROXIMATE: fitted by {inf.method.upper()}, not MCMC; "
+            f"fitted by {inf.method.upper()}, not MCMC: "
             + ("a single point estimate, no uncertainty" if inf.method == "map"
                else "variational intervals are typically too narrow")
         )

@@ -217,7 +217,7 @@ def _control_fit(run_dir: Path, idata, cfg, data, control, seed: int) -> dict:
     outcomes["attributes"] = [by_id.get(str(o), a) for o, a in zip(outcomes["id"], outcomes["attributes"])]
     ctrl_cfg = cfg.with_overrides(output={"run_name": f"{run_dir.name}-control", "report": False})
     res = run_fit(ctrl_cfg, data=replace(data, outcomes=outcomes), out=run_dir.parent)
-    ctrl_idata = load_run(res.run_dir)[0]
+    ctrl_idata = load_run(res.run_dir).idata
     import warnings
 
     with warnings.catch_warnings():  # high Pareto k are counted in the table

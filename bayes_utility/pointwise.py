@@ -1,4 +1,5 @@
-"""Pointwise log-likelihoods of a fit: per comparison and draw, for PSIS-LOO and ``compare``.
+"""Pointwise log-likelihoods of a fit (per comparison and draw, for PSIS-LOO and ``compare``)
+and its posterior predictive answers (for ``az.plot_ppc`` and LOO-PIT).
 
 Computed from the model module's own ``latent_score`` and the shared likelihood (not by
 re-tracing the model per draw), in float64; recomputed from a saved InferenceData's
@@ -15,7 +16,7 @@ import numpy as np
 import xarray as xr
 
 from .data import ComparisonArrays
-from .likelihood import pair_log_likelihood
+from .likelihood import cdf, pair_log_likelihood
 from .models import get_model
 
 SCORE_PARAMS = ("mu", "sigma", "u", "order_bias", "mu_resp")  # what the models' latent_score functions read
@@ -63,6 +64,20 @@ def comparison_arrays_of(idata) -> ComparisonArrays:
                             respondent=respondent)
 
 
+def _require(idata, what: str) -> None:
+    for need in ("posterior", "constant_data", "observed_data"):
+        if need not in idata.groups():
+            raise ValueError(f"cannot {what}: the InferenceData has no {need} group")
+
+
+def _per_comparison(idata, values: np.ndarray) -> xr.Dataset:
+    """``y`` of shape (chain, draw, comparison) on the fit's coordinates."""
+    post = idata.posterior
+    return xr.Dataset({"y": (("chain", "draw", "comparison"), values)},
+                      coords={"chain": post.chain.values, "draw": post.draw.values,
+                              "comparison": idata.observed_data["y"]["comparison"].values})
+
+
 def add_log_likelihood(idata):
     """Add the ``log_likelihood`` group (float64, recomputed from the posterior) when missing.
 
@@ -72,16 +87,47 @@ def add_log_likelihood(idata):
     """
     if "log_likelihood" in idata.groups():
         return idata
-    for need in ("posterior", "constant_data", "observed_data"):
-        if need not in idata.groups():
-            raise ValueError(f"cannot recompute the log-likelihood: the InferenceData has no {need} group")
+    _require(idata, "recompute the log-likelihood")
     attrs = idata.posterior.attrs
     mod = get_model(attrs["model"])
     arr = comparison_arrays_of(idata)
     ll = pointwise_log_likelihood(mod, idata.posterior, arr, bool(attrs.get("order_bias", 0)))
-    post = idata.posterior
-    idata.add_groups(log_likelihood=xr.Dataset(
-        {"y": (("chain", "draw", "comparison"), ll)},
-        coords={"chain": post.chain.values, "draw": post.draw.values,
-                "comparison": idata.observed_data["y"]["comparison"].values}))
+    idata.add_groups(log_likelihood=_per_comparison(idata, ll))
+    return idata
+
+
+# draws x comparisons up to which a fit stores its posterior predictive answers
+# (``output.posterior_predictive: auto``); integers, compressed in posterior.nc
+STORE_PREDICTIVE_MAX = 20_000_000
+
+
+def answer_probability(mod, samples, arr: ComparisonArrays, order_bias: bool) -> np.ndarray:
+    """P(answer "A") of every comparison under every draw, ``(chain, draw, comparison)``."""
+    params = score_params(samples)
+    idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
+    inputs = {k: jnp.asarray(v) for k, v in arr.inputs().items()}
+
+    @jax.jit
+    def per_chain(p):
+        return cdf(mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
+
+    return np.asarray(jax.lax.map(per_chain, params))
+
+
+def add_posterior_predictive(idata, seed: int = 0):
+    """Add the ``posterior_predictive`` group: ``y``, the count of answers "A" of every fitted
+    comparison replicated under every draw (binomial with the comparison's answer count and
+    the draw's P(A)), on the observed data's dims, so ``az.plot_ppc`` and
+    ``az.plot_loo_pit`` take the fit as it is. Under the half-vote policy the observed
+    counts may be halves; the replicates count whole answers."""
+    if "posterior_predictive" in idata.groups():
+        return idata
+    _require(idata, "draw posterior predictive answers")
+    attrs = idata.posterior.attrs
+    arr = comparison_arrays_of(idata)
+    p = answer_probability(get_model(attrs["model"]), idata.posterior, arr, bool(attrs.get("order_bias", 0)))
+    n = np.rint(np.asarray(arr.n)).astype(np.int64)
+    y = np.random.default_rng(seed).binomial(n, np.clip(p, 0.0, 1.0))
+    y = y.astype(np.int16 if n.max(initial=0) < np.iinfo(np.int16).max else np.int32)
+    idata.add_groups(posterior_predictive=_per_comparison(idata, y))
     return idata

@@ -27,6 +27,7 @@ import html
 import io
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,7 +198,8 @@ def collect(run_dir: str | Path) -> RunContent:
     from .results import load_run
 
     run_dir = Path(run_dir)
-    idata, summ, diag, held = load_run(run_dir)
+    run = load_run(run_dir)
+    idata, summ, diag, held = run.idata, run.summary, run.diagnostics, run.heldout
     prov = json.loads((run_dir / "provenance.json").read_text()) if (run_dir / "provenance.json").exists() else {}
     cfg_text = (run_dir / "config.yaml").read_text() if (run_dir / "config.yaml").exists() else ""
     import yaml
@@ -284,6 +286,20 @@ pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
 """
 
 
+def _md(text) -> str:
+    """Text for Markdown that renders as the text itself: HTML escaped (an outcome's
+    ``<script>`` stays text) and Markdown's own markup characters backslash-escaped (no
+    links, images or emphasis smuggled in through outcome texts or labels)."""
+    text = html.escape(str(text), quote=False).replace("\n", " ")
+    return re.sub(r"([\\`*_\[\]#|~])", r"\\\1", text)
+
+
+def _fence(text: str) -> str:
+    """A code fence longer than any run of backticks in ``text``."""
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
 class _Doc:
     """Builds the HTML and the Markdown side by side."""
 
@@ -293,16 +309,17 @@ class _Doc:
 
     def heading(self, text: str, level: int = 2):
         self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
-        self.md.append("#" * level + " " + text + "\n")
+        self.md.append("#" * level + " " + _md(text) + "\n")
 
     def para(self, text: str, cls: str = ""):
         c = f' class="{cls}"' if cls else ""
         self.html.append(f"<p{c}>{html.escape(text)}</p>")
-        self.md.append(text + "\n")
+        self.md.append(_md(text) + "\n")
 
     def verdict(self, text: str, cls: str):
         self.html.append(f'<div class="verdict {cls}">{html.escape(text)}</div>')
-        self.md.append("```\n" + text + "\n```\n")
+        f = _fence(text)
+        self.md.append(f"{f}\n{text}\n{f}\n")
 
     def table(self, df: pd.DataFrame, numeric: tuple[str, ...] = ()):
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
@@ -313,21 +330,22 @@ class _Doc:
                 for c, v in zip(df.columns, row))
             body.append(f"<tr>{cells}</tr>")
         self.html.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-        esc = [str(c).replace("|", "\\|") for c in df.columns]
+        esc = [_md(c) for c in df.columns]
         lines = ["| " + " | ".join(esc) + " |", "|" + "---|" * len(esc)]
         for row in df.itertuples(index=False):
-            lines.append("| " + " | ".join(str(v).replace("|", "\\|").replace("\n", " ") for v in row) + " |")
+            lines.append("| " + " | ".join(_md(v) for v in row) + " |")
         self.md.append("\n".join(lines) + "\n")
 
     def image(self, img: Image, assets: str):
         data = base64.b64encode(img.png).decode()
         self.html.append(f'<figure><img alt="{html.escape(img.caption)}" src="data:image/png;base64,{data}">'
                          f"<figcaption>{html.escape(img.caption)}</figcaption></figure>")
-        self.md.append(f"![{img.caption}]({assets}/{img.name})\n\n*{img.caption}*\n")
+        self.md.append(f"![{_md(img.caption)}]({assets}/{img.name})\n\n*{_md(img.caption)}*\n")
 
     def pre(self, text: str):
         self.html.append(f"<pre>{html.escape(text)}</pre>")
-        self.md.append("```\n" + text.rstrip() + "\n```\n")
+        f = _fence(text)
+        self.md.append(f"{f}\n{text.rstrip()}\n{f}\n")
 
 
 def _verdict_class(v: dict) -> str:

@@ -26,7 +26,7 @@ import json
 import logging
 import platform
 import subprocess
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import arviz as az
@@ -129,9 +129,10 @@ def summary_table(idata, hdi_prob: float = 0.94) -> pd.DataFrame:
     point_only = idata.posterior.sizes["chain"] * idata.posterior.sizes["draw"] == 1
     frames = []
     for v in names:
-        s = az.summary(idata, var_names=[v], hdi_prob=hdi_prob, kind="all", round_to="none")
-        if point_only:  # a MAP estimate: no interval, no diagnostics to show
-            s = s[["mean"]]
+        if point_only:  # a MAP estimate: no interval, no diagnostics to show (nor to compute)
+            s = pd.DataFrame({"mean": idata.posterior[v].values.reshape(-1)})
+        else:
+            s = az.summary(idata, var_names=[v], hdi_prob=hdi_prob, kind="all", round_to="none")
         s.index = idata.posterior["outcome"].values.astype(str)
         s.insert(0, "quantity", v)
         frames.append(s)
@@ -149,9 +150,10 @@ def scalar_summary(idata, hdi_prob: float = 0.94) -> pd.DataFrame:
     names = [v for v in post.data_vars if post[v].ndim == 2]
     if not names:
         return pd.DataFrame()
-    s = az.summary(idata, var_names=names, hdi_prob=hdi_prob, kind="all", round_to="none")
-    if post.sizes["chain"] * post.sizes["draw"] == 1:
-        s = s[["mean"]]
+    if post.sizes["chain"] * post.sizes["draw"] == 1:  # a point estimate
+        s = pd.DataFrame({"mean": [float(post[v].values.reshape(-1)[0]) for v in names]}, index=names)
+    else:
+        s = az.summary(idata, var_names=names, hdi_prob=hdi_prob, kind="all", round_to="none")
     return s.rename_axis("parameter").reset_index()
 
 
@@ -284,8 +286,63 @@ def _devices() -> list[str]:
     return [str(d) for d in jax.devices()]
 
 
-def load_run(run_dir: str | Path):
-    """Read a run folder back: ``(idata, summary DataFrame, diagnostics dict, heldout dict|None)``."""
+@dataclass
+class Run:
+    """A run folder read back by :func:`load_run`.
+
+    ``idata`` (ArviZ InferenceData, log-likelihood in float64), ``summary`` (one row per
+    outcome and reported quantity), ``diagnostics`` (the verdict's figures), ``heldout``
+    (held-out metrics or None), ``config`` (the resolved config the run was fitted with),
+    ``path``; ``passed``, ``verdict`` (its text), ``utilities`` and ``files`` read the rest.
+    """
+
+    path: Path
+    idata: az.InferenceData
+    summary: pd.DataFrame
+    diagnostics: dict
+    heldout: dict | None
+    config: RunConfig | None
+
+    @property
+    def method(self) -> str:
+        return str(self.diagnostics.get("method", self.idata.posterior.attrs.get("inference_method", "nuts")))
+
+    @property
+    def passed(self) -> bool | None:
+        """Whether the NUTS verdict passed; None for an approximate (MAP/SVI) fit."""
+        return bool(self.diagnostics.get("ok")) if self.method == "nuts" else None
+
+    @property
+    def verdict(self) -> str:
+        path = self.path / "verdict.txt"
+        return path.read_text().rstrip() if path.exists() else ""
+
+    @property
+    def utilities(self) -> pd.DataFrame:
+        """The utility rows of the summary, best first."""
+        return self.summary[self.summary["quantity"] == "utility"].sort_values("mean", ascending=False)
+
+    @property
+    def files(self) -> dict[str, Path]:
+        """The run folder's files by name."""
+        return {p.name: p for p in sorted(self.path.iterdir()) if p.is_file()}
+
+    def _legacy(self) -> tuple:
+        import warnings
+
+        warnings.warn("load_run returns a Run (run.idata, run.summary, run.diagnostics, run.heldout); unpacking "
+                      "it as a 4-tuple is deprecated", DeprecationWarning, stacklevel=3)
+        return self.idata, self.summary, self.diagnostics, self.heldout
+
+    def __iter__(self):
+        return iter(self._legacy())
+
+    def __getitem__(self, i: int):
+        return self._legacy()[i]
+
+
+def load_run(run_dir: str | Path) -> Run:
+    """Read a run folder back (see :class:`Run`)."""
     run_dir = Path(run_dir)
     if not (run_dir / "posterior.nc").exists():
         raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc)")
@@ -299,7 +356,15 @@ def load_run(run_dir: str | Path):
     summ = pd.read_csv(run_dir / "summary.csv")
     diag = json.loads((run_dir / "diagnostics.json").read_text())
     held = json.loads((run_dir / "heldout.json").read_text()) if (run_dir / "heldout.json").exists() else None
-    return idata, summ, diag, held
+    config = None
+    if (run_dir / "config.yaml").exists():
+        import yaml
+
+        try:
+            config = RunConfig.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text()))
+        except ValueError:  # a folder written by another version: the rest still reads
+            logger.info("%s: config.yaml does not validate under this version", run_dir)
+    return Run(path=run_dir, idata=idata, summary=summ, diagnostics=diag, heldout=held, config=config)
 
 
 def format_summary(summ: pd.DataFrame, quantity: str = "utility", top: int | None = None) -> str:
@@ -397,4 +462,5 @@ def format_scalars(run_dir: str | Path) -> str:
         ci = f" [{d[hdi[0]]:.3g}, {d[hdi[1]]:.3g}]" if len(hdi) == 2 else ""
         note = SCALAR_NOTES.get(d["parameter"], "")
         lines.append(f"  {d['parameter']:19s} {d['mean']:.3g}{ci}  {note}")
-    return "scalar parameters (posterior mean [HDI]):\n" + "\n".join(lines)
+    head = "posterior mean [HDI]" if len(hdi) == 2 else "point estimate; no interval"
+    return f"scalar parameters ({head}):\n" + "\n".join(lines)

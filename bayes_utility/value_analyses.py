@@ -93,10 +93,10 @@ def run_discounting(run_dir) -> dict:
     other = next(m for m in DISCOUNT_MODELS if m != cfg.model.name)
     other_run = run_dir.parent / f"{run_dir.name}-{other.rsplit('_', 1)[-1]}"
     if (other_run / "posterior.nc").exists():
-        other_idata = load_run(other_run)[0]
+        other_idata = load_run(other_run).idata
     else:
         ocfg = cfg.with_overrides(model={"name": other}, output={"run_name": other_run.name, "report": False})
-        other_idata = load_run(run_fit(ocfg, data=data, out=run_dir.parent).run_dir)[0]
+        other_idata = load_run(run_fit(ocfg, data=data, out=run_dir.parent).run_dir).idata
     fits = {cfg.model.name: idata, other: other_idata}
     table = compare_idata(fits)
     table.to_csv(run_dir / "discounting_comparison.csv")

@@ -51,7 +51,8 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
     if cfg.inference.method == "nuts" and not verdict.ok:
         logger.warning("diagnostics FAIL for %s: %s", run_dir, "; ".join(verdict.problems))
     elif cfg.inference.method != "nuts":
-        logger.warning("%s is an APPROXIMATE %s fit: no convergence diagnostics", run_dir, cfg.inference.method.upper())
+        # (the verdict says so in its first line: not repeated as a warning on the console)
+        logger.info("%s is an APPROXIMATE %s fit: no convergence diagnostics", run_dir, cfg.inference.method.upper())
     return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data,
                      summary=summary)
 

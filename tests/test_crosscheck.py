@@ -1,5 +1,6 @@
 """NumPyro against independent implementations: PyMC posteriors, scipy and choix optima."""
 import numpy as np
+import pandas as pd
 import pytest
 
 import bayes_utility as bu
@@ -127,3 +128,31 @@ def test_numpyro_and_pymc_agree_on_a_small_hierarchical_model():
     table = compare_posteriors(ours, theirs, var_names=names)
     assert len(table) == 2 * (6 + 3 + 3 + 1 + 1)
     assert table["ok"].all(), table[~table["ok"]]
+
+
+def test_from_pairs_gives_choix_the_same_estimate():
+    """(winner, loser) pairs simulated by numpy under Bradley-Terry, given to bu.from_pairs and to
+    choix.ilsr_pairwise as they are: the ML utilities agree (both zero-mean). Control: the pairs
+    with winner and loser swapped give the negated utilities, not the same ones."""
+    import choix
+
+    import bayes_utility as bu
+
+    rng = np.random.default_rng(7)
+    names = ["apple", "pear", "plum", "fig", "kiwi", "lime"]
+    u = rng.normal(0.0, 1.0, len(names))
+    pairs = []
+    for _ in range(600):
+        i, j = rng.choice(len(names), 2, replace=False)
+        win = rng.random() < 1.0 / (1.0 + np.exp(-(u[i] - u[j])))
+        pairs.append((names[i], names[j]) if win else (names[j], names[i]))
+    data = bu.from_pairs(pairs)
+    assert data.n_answers == 600 and sorted(data.outcome_ids) == sorted(names)
+    ours = maximum_likelihood(data, "bradley_terry")
+    theirs = choix.ilsr_pairwise(len(names), [(names.index(w), names.index(lo)) for w, lo in pairs], alpha=0.0)
+    theirs = pd.Series(theirs - theirs.mean(), index=names)[data.outcome_ids].to_numpy()
+    assert ours.converged
+    np.testing.assert_allclose(ours.params["u"], theirs, atol=1e-4)
+    swapped = maximum_likelihood(bu.from_pairs([(lo, w) for w, lo in pairs]), "bradley_terry")
+    np.testing.assert_allclose(swapped.params["u"], -theirs, atol=1e-4)
+    assert np.abs(swapped.params["u"] - theirs).max() > 0.5

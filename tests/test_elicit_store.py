@@ -230,7 +230,12 @@ def test_ids_with_pipes_and_slashes_and_answers_with_line_separators(tmp_path):
 
 def test_switching_the_model_under_one_name_asks_it_anew_and_labels_by_model(tmp_path, server):
     url = server.start()
-    res1 = run_elicitation(recipe(tmp_path, [fast(url, "m1")]), progress_bar=False)
+    import bayes_utility as bu
+    from bayes_utility.elicitation import dry_run
+
+    first = recipe(tmp_path, [fast(url, "m1")])
+    assert bu.elicit(first, dry_run=True) == dry_run(first) and server.by_model == {}  # nothing asked
+    res1 = bu.elicit(first, progress_bar=False)  # the Python twin of `bayes-utility elicit`
     res2 = run_elicitation(recipe(tmp_path, [fast(url, "m2")]), progress_bar=False)
     assert server.by_model == {"m1": 60, "m2": 60}  # m2 asked everything; nothing of m1 reused for it
     assert set(res2.data.responses["respondent"]) == {"m2"} and res1.answered == res2.answered == 60

@@ -112,6 +112,11 @@ def test_recovers_order_bias_and_indifference(four_respondents):
     # and it does not pull the population utilities away from the truth
     u = post["utility"].mean(("chain", "draw")).values
     assert np.corrcoef(u, truth.mu)[0, 1] > 0.95
+    # each comparison is named by its respondent and pair (as shown)
+    cd = idata.constant_data
+    names = np.asarray(post["respondent"].values, dtype=str)[cd["respondent_idx"].values]
+    expected = [f"{r}: {a} vs {b}" for r, a, b in zip(names, cd["outcome_a"].values, cd["outcome_b"].values)]
+    assert [str(c) for c in idata.observed_data["comparison"].values] == expected
 
 
 @pytest.mark.statistical

@@ -35,7 +35,7 @@ def test_number_formatting():
 
 
 def test_rank_table_and_calibration_are_consistent(run_dir):
-    idata = load_run(run_dir)[0]
+    idata = load_run(run_dir).idata
     ranks = rank_table(idata)
     assert len(ranks) == 14 and ranks["rank_lo"].min() >= 1 and ranks["rank_hi"].max() <= 14
     assert (ranks["rank_lo"] <= ranks["rank_median"]).all() and (ranks["rank_median"] <= ranks["rank_hi"]).all()
@@ -117,12 +117,24 @@ def test_report_without_categories(tmp_path):
 
     rng = np.random.default_rng(8)
     data = simulate_dataset(random_truth(6, rng), rng, k_per_order=4)  # no categories
+    # outcome texts that would run or link when the Markdown is rendered, were they copied raw
+    from bayes_utility.data import PreferenceData
+
+    hostile = ["<script>alert(1)</script> cake", "[win](javascript:alert(2))", "<img src=x onerror=alert(3)>",
+               "a | b ``` c", "*bold* _it_", "plain"]
+    data = PreferenceData.from_tables(data.outcomes.assign(text=hostile), counts=data.counts)
     cfg = RunConfig(name="plain", data={"path": "-"},
                     inference={"chains": 2, "warmup": 150, "draws": 150, "progress_bar": False})
     run = run_fit(cfg, data=data, out=tmp_path).run_dir
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", (run / "report.html").read_text())
     assert text.count("<img") == 3  # no grouped forest plot without categories
     assert not re.search(r"\bnan\b", text, re.IGNORECASE)
+    md = (run / "report.md").read_text()
+    for raw in ("<script", "<img src=x"):
+        assert raw not in md and raw not in text, raw
+    assert not re.search(r"(?<!\\)\]\(javascript", md)  # a link only where the bracket is unescaped
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; cake" in md and "\\[win\\](javascript:alert(2))" in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; cake" in text  # the HTML shows the text as text
 
 
 def test_compare_cli_thurstonian_vs_bradley_terry(run_dir, tmp_path, capsys):

@@ -170,7 +170,7 @@ def test_log_likelihood_stored_in_float32_or_recomputed(tmp_path):
         write_posterior(idata, run / "posterior.nc", mode)
         for name in ("summary.csv", "diagnostics.json"):
             (run / name).write_text("a\n1\n" if name.endswith("csv") else "{}")
-        back = load_run(run)[0]
+        back = load_run(run).idata
         assert "log_likelihood" in back.groups()
         assert back.posterior.attrs["log_likelihood"] == ("float32" if mode == "float32" else "recompute")
         got = loo(back)
