@@ -145,21 +145,93 @@ def _format_of(path: Path) -> str:
     )
 
 
+def read_json_file(path: str | Path):
+    """A JSON file's content; a file that is not JSON (or nests too deeply to read) raises
+    :class:`DataValidationError` naming the file, line and column."""
+    path = Path(path)
+    src = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError([f"{src}: not UTF-8 text ({exc.reason} at byte {exc.start})"], src) from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataValidationError([f"{src}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})"],
+                                  src) from None
+    except RecursionError:
+        raise DataValidationError([f"{src}: JSON nested too deeply to read"], src) from None
+
+
+MAX_JSONL_PROBLEMS = 20  # bad lines listed before the rest are counted
+
+
+def _read_jsonl_table(path: Path) -> pd.DataFrame:
+    """JSON Lines, a record per line; every bad line named with its number."""
+    import gzip
+
+    src = str(path)
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    records, problems, bad = [], [], 0
+    with opener(path, "rt", encoding="utf-8") as fh:
+        try:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    why = f"not valid JSON ({exc.msg}, column {exc.colno})"
+                    rec = None
+                except RecursionError:
+                    why, rec = "JSON nested too deeply", None
+                else:
+                    why = None if isinstance(rec, dict) else f"a JSON {type(rec).__name__}, not an object"
+                if why is not None:
+                    bad += 1
+                    if len(problems) < MAX_JSONL_PROBLEMS:
+                        problems.append(f"{src}, line {lineno}: {why}")
+                    continue
+                records.append(rec)
+        except UnicodeDecodeError as exc:
+            raise DataValidationError([f"{src}: not UTF-8 text ({exc.reason})"], src) from None
+    if bad > len(problems):
+        problems.append(f"{src}: {bad - len(problems)} more bad lines")
+    if problems:
+        raise DataValidationError(problems, src)
+    return pd.DataFrame.from_records(records)
+
+
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV, JSON Lines or Parquet table; the format is taken from the suffix."""
+    """Read a CSV, JSON Lines or Parquet table; the format is taken from the suffix. A file
+    that cannot be read as its format raises :class:`DataValidationError` naming it."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such file")
     fmt = _format_of(path)
-    if fmt == "csv":
-        # keep_default_na=False: an empty raw text is an empty string, not NaN.
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
-    elif fmt == "jsonl":
-        df = pd.read_json(path, lines=True, dtype=False)
-    elif fmt == "parquet":
-        df = pd.read_parquet(path)
-    else:
-        raise ValueError(f"{path}: plain .json is not a table format; use .jsonl")
+    src = str(path)
+    try:
+        if fmt == "csv":
+            # keep_default_na=False: an empty raw text is an empty string, not NaN.
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[])
+        elif fmt == "jsonl":
+            df = _read_jsonl_table(path)
+        elif fmt == "parquet":
+            df = pd.read_parquet(path)
+        else:
+            raise ValueError(f"{path}: plain .json is not a table format; use .jsonl")
+    except UnicodeDecodeError as exc:
+        raise DataValidationError([f"{src}: not UTF-8 text ({exc.reason} at byte {exc.start})"], src) from None
+    except pd.errors.EmptyDataError:
+        raise DataValidationError([f"{src}: the file is empty (a header row is needed)"], src) from None
+    except pd.errors.ParserError as exc:
+        raise DataValidationError([f"{src}: not a readable CSV table ({str(exc).strip()})"], src) from None
+    except (OSError, TypeError, ImportError) as exc:  # pyarrow: ArrowInvalid is an OSError/ValueError subclass
+        raise DataValidationError([f"{src}: cannot read it as {fmt} ({str(exc).splitlines()[0]})"], src) from None
+    except ValueError as exc:
+        if fmt != "parquet":
+            raise
+        raise DataValidationError([f"{src}: cannot read it as parquet ({str(exc).splitlines()[0]})"], src) from None
     df.attrs["source"] = str(path)
     df.attrs["format"] = fmt
     return df
@@ -756,7 +828,7 @@ def read_outcomes(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if path.suffix.lower() == ".json":
-        return outcomes_from_json(json.loads(path.read_text()), source=str(path))
+        return outcomes_from_json(read_json_file(path), source=str(path))
     df = read_table(path)
     return df
 
@@ -764,10 +836,23 @@ def read_outcomes(path: str | Path) -> pd.DataFrame:
 def outcomes_from_json(obj, source: str = "outcomes.json") -> pd.DataFrame:
     """Outcomes from the paper's JSON shapes; ids are the flattened positions."""
     if isinstance(obj, dict) and "options" in obj:
-        rows = [
-            {"id": str(o["id"]), "text": o["description"], "category": o.get("category"), "attributes": None}
-            for o in obj["options"]
-        ]
+        options = obj["options"]
+        if not isinstance(options, list):
+            raise DataValidationError([f"{source}, field 'options': a list of {{id, description}} objects is "
+                                       f"needed, got {type(options).__name__}"], source)
+        rows, problems = [], []
+        for i, o in enumerate(options):
+            if not isinstance(o, dict) or "id" not in o or "description" not in o:
+                problems.append(f"{source}, options[{i}]: an object with 'id' and 'description' is needed, got "
+                                f"{str(o)[:60]!r}")
+            elif isinstance(o["id"], (dict, list)) or not isinstance(o["description"], str):
+                problems.append(f"{source}, options[{i}]: 'id' must be a number or string and 'description' a "
+                                "string")
+            else:
+                rows.append({"id": str(o["id"]), "text": o["description"], "category": o.get("category"),
+                             "attributes": None})
+        if problems:
+            raise DataValidationError(problems, source)
     elif isinstance(obj, dict):
         rows = []
         for cat, texts in obj.items():
@@ -889,7 +974,26 @@ def load_dataset(
         out_path, table_path = Path(outcomes), path
         df_head = read_table(path)
         kind = "responses" if "answer" in df_head.columns else "counts"
-    outs = read_outcomes(out_path)
+    try:
+        outs = read_outcomes(out_path)
+        validate_outcomes(outs)
+    except DataValidationError as exc:  # report the comparisons' own problems too, not only the first file's
+        raise DataValidationError(exc.problems + _table_problems(table_path, kind), str(path)) from None
     table = read_table(table_path)
     kwargs = {kind: table}
     return PreferenceData.from_tables(outs, source=str(path), check_connected=check_connected, **kwargs)
+
+
+def _table_problems(path: Path, kind: str) -> list[str]:
+    """Problems of a comparisons table that do not need the outcomes (reading, columns,
+    values), for a report that goes on after a bad outcomes file."""
+    try:
+        table = read_table(path)
+        ids = set()
+        for col in ("outcome_a", "outcome_b"):
+            if col in table.columns:
+                ids |= set(table[col].astype(str))
+        (validate_responses if kind == "responses" else validate_counts)(table, ids)
+    except DataValidationError as exc:
+        return exc.problems
+    return []

@@ -12,7 +12,6 @@ presentation order is then unknown), and must be whole numbers.
 """
 from __future__ import annotations
 
-import json
 import logging
 import warnings
 from pathlib import Path
@@ -25,9 +24,14 @@ from .data import (
     DataValidationError,
     PreferenceData,
     outcomes_from_json,
+    read_json_file,
 )
 
 logger = logging.getLogger(__name__)
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.integer, np.floating)) and not isinstance(x, bool)
 
 
 def _norm_answer(x) -> str:
@@ -44,16 +48,22 @@ def import_paper_results(path: str | Path, respondent: str | None = None) -> Pre
     """
     path = Path(path)
     src = str(path)
-    obj = json.loads(path.read_text())
-    if "graph_data" not in obj:
+    obj = read_json_file(path)
+    if not isinstance(obj, dict) or "graph_data" not in obj:
         raise DataValidationError([f"{src}: no 'graph_data' key: not a results file of the reference code"], src)
     graph = obj["graph_data"]
+    if not isinstance(graph, dict):
+        raise DataValidationError([f"{src}, field 'graph_data': an object is needed, got {type(graph).__name__}"],
+                                  src)
     options = obj.get("options") or graph.get("options")
     if not options:
         raise DataValidationError([f"{src}: no 'options' list"], src)
     outcomes = outcomes_from_json({"options": options}, source=src)
     respondent = respondent or path.stem.removeprefix("results_")
     edges = graph.get("edges", {})
+    if not isinstance(edges, dict):
+        raise DataValidationError([f"{src}, field 'graph_data.edges': an object mapping '(id_A, id_B)' to edges "
+                                   f"is needed, got {type(edges).__name__}"], src)
     if not edges:
         raise DataValidationError([f"{src}: graph_data.edges is empty"], src)
     responses, counts, problems = [], [], []
@@ -66,11 +76,21 @@ def import_paper_results(path: str | Path, respondent: str | None = None) -> Pre
             problems.append(f"{src}, edge {key}: missing option_A/option_B ids")
             continue
         p = edge.get("probability_A")
-        if p is None or not np.isfinite(p) or not 0.0 <= p <= 1.0:
+        if not _is_number(p) or not np.isfinite(p) or not 0.0 <= p <= 1.0:
             problems.append(f"{src}, edge {key}, field 'probability_A': {p!r} is not a probability in [0, 1]")
         aux = edge.get("aux_data") or {}
+        if not isinstance(aux, dict):
+            problems.append(f"{src}, edge {key}, field 'aux_data': an object is needed, got {type(aux).__name__}")
+            continue
         orig, flip = aux.get("original_parsed"), aux.get("flipped_parsed")
         if orig is not None or flip is not None:
+            shapes = [(f, v) for f, v in (("original_parsed", orig), ("flipped_parsed", flip), ("original_responses",
+                      aux.get("original_responses")), ("flipped_responses", aux.get("flipped_responses")))
+                      if v is not None and not isinstance(v, list)]
+            if shapes:
+                problems += [f"{src}, edge {key}, field 'aux_data.{f}': a list is needed, got {type(v).__name__}"
+                             for f, v in shapes]
+                continue
             orig_raw = aux.get("original_responses") or [""] * len(orig or [])
             flip_raw = aux.get("flipped_responses") or [""] * len(flip or [])
             for shown_a, shown_b, parsed, raw in ((a, b, orig or [], orig_raw), (b, a, flip or [], flip_raw)):
@@ -92,7 +112,7 @@ def import_paper_results(path: str | Path, respondent: str | None = None) -> Pre
             problems.append(f"{src}, edge {key}, field 'aux_data': neither parsed answers nor count_A/count_B")
             continue
         for name, v in (("count_A", ca), ("count_B", cb)):
-            if not np.isfinite(v) or v < 0 or v != int(v):
+            if not _is_number(v) or not np.isfinite(v) or v < 0 or v != int(v):
                 problems.append(
                     f"{src}, edge {key}, field 'aux_data.{name}': {v!r} is not a whole, non-negative "
                     "count (fractional counts come from the 'distribution' unparseable mode and "

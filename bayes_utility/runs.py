@@ -19,7 +19,9 @@ COLUMNS = ["run", "model", "method", "verdict", "respondent", "outcome_id", "tex
 
 
 def _verdict(run_dir: Path) -> tuple[str, str]:
-    diag = json.loads((run_dir / "diagnostics.json").read_text())
+    from .results import _read_run_file
+
+    diag = _read_run_file(run_dir / "diagnostics.json", lambda p: json.loads(p.read_text()))
     method = str(diag.get("method", "nuts"))
     return method, ("PASS" if diag.get("ok") else "FAIL") if method == "nuts" else "APPROXIMATE"
 
@@ -42,7 +44,7 @@ def _block(da, prob: float) -> dict[str, np.ndarray]:
 
 def runs_table(runs, prob: float = 0.94) -> pd.DataFrame:
     """The long table of the utilities of every run folder in ``runs`` (see the module)."""
-    import arviz as az
+    from .results import _read_posterior
 
     frames = []
     for run in runs:
@@ -50,7 +52,7 @@ def runs_table(runs, prob: float = 0.94) -> pd.DataFrame:
         if not (run_dir / "posterior.nc").exists() or not (run_dir / "diagnostics.json").exists():
             raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc or diagnostics.json)")
         method, verdict = _verdict(run_dir)
-        post = az.from_netcdf(str(run_dir / "posterior.nc")).posterior
+        post = _read_posterior(run_dir).posterior
         if "utility" not in post:
             raise ValueError(f"{run_dir}: the model {post.attrs.get('model')!r} reports no utilities")
         ids = post["outcome"].values.astype(str)
