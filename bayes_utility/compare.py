@@ -25,6 +25,11 @@ class NotComparable(ValueError):
 def check_same_observations(named: dict) -> None:
     """Raise :class:`NotComparable` unless every InferenceData has the same observations."""
     names = list(named)
+    approximate = [n for n in names if named[n].posterior.attrs.get("inference_method", "nuts") != "nuts"]
+    if approximate:
+        methods = {named[n].posterior.attrs.get("inference_method", "").upper() for n in approximate}
+        raise NotComparable(f"{', '.join(approximate)}: an approximate {'/'.join(sorted(methods))} fit, not "
+                            "posterior draws; PSIS-LOO and WAIC need MCMC draws: refit with inference.method: nuts")
     missing = [n for n in names if "log_likelihood" not in named[n].groups()]
     if missing:
         raise NotComparable(f"{', '.join(missing)}: no pointwise log-likelihood stored (fitted with "

@@ -11,6 +11,11 @@ def _shorten(text: str, width: int = 70) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def forest_title(run: str, model: str, method: str) -> str:
+    """The one title of a run's forest plots (the run folder's and the report's grouped one)."""
+    return f"{run}: {model} ({method.upper()})"
+
+
 def forest_plot(summ: pd.DataFrame, path: str | Path, quantity: str = "utility", title: str = "",
                 grouped: bool = False) -> Path:
     """Write :func:`forest_figure` to ``path`` (PNG)."""

@@ -27,6 +27,7 @@ import html
 import io
 import json
 import math
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -191,6 +192,11 @@ class RunContent:
     idata: object = None
     respondents: pd.DataFrame | None = None  # hierarchical fits
     analyses: dict = field(default_factory=dict)  # expected_utility.json, transitivity.json when present
+    report_dir: Path | None = None  # where the report that shows this run is written
+
+    def href(self, name: str) -> str:
+        """A link from the report to one of this run's files."""
+        return Path(os.path.relpath(self.run_dir / name, self.report_dir or self.run_dir)).as_posix()
 
 
 def collect(run_dir: str | Path) -> RunContent:
@@ -217,7 +223,9 @@ def collect(run_dir: str | Path) -> RunContent:
     )
     tmp = run_dir / ASSETS
     tmp.mkdir(exist_ok=True)
-    title = f"{run_dir.name}: {prov.get('model', '')}"
+    from .plots import forest_title
+
+    title = forest_title(run_dir.name, str(prov.get("model", "")), str(diag.get("method", "nuts")))
     point = diag.get("method") == "map"
     for name, grouped, caption in (
         ("utilities.png", False, "Utilities sorted from least to most preferred, "
@@ -278,8 +286,11 @@ h1{font-size:1.6em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-t
 font-size:.9em}
 .pass{background:#e8f5e9;border-left:6px solid #2e7d32} .fail{background:#ffebee;border-left:6px solid #c62828}
 .approx{background:#fff8e1;border-left:6px solid #f9a825}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em} th,td{border:1px solid #ddd;padding:.25em .6em;
-text-align:left} th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums}
+table{border-collapse:collapse;margin:.6em 0;font-size:.9em;display:block;max-width:100%;overflow-x:auto}
+th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;overflow-wrap:anywhere}
+th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums} tr.gap td{color:#777;
+font-style:italic;text-align:center}
+@media (max-width:600px){body{margin:1em auto;padding:0 .5em} th,td{padding:.2em .3em} table{font-size:.8em}}
 figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.85em;color:#555}
 pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
 .note{color:#555;font-size:.9em}
@@ -325,6 +336,9 @@ class _Doc:
         head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
         body = []
         for row in df.itertuples(index=False):
+            if str(row[0]).startswith(GAP_MARK):  # "... n more ...": one cell across the table
+                body.append(f'<tr class="gap"><td colspan="{len(df.columns)}">{html.escape(str(row[0]))}</td></tr>')
+                continue
             cells = "".join(
                 f'<td class="num">{html.escape(str(v))}</td>' if c in numeric else f"<td>{html.escape(str(v))}</td>"
                 for c, v in zip(df.columns, row))
@@ -335,6 +349,12 @@ class _Doc:
         for row in df.itertuples(index=False):
             lines.append("| " + " | ".join(_md(v) for v in row) + " |")
         self.md.append("\n".join(lines) + "\n")
+
+    def links(self, lead: str, targets: list[tuple[str, str]]):
+        """A line of links to files: ``(label, relative href)``."""
+        self.html.append(f'<p class="note">{html.escape(lead)} ' + ", ".join(
+            f'<a href="{html.escape(href)}">{html.escape(label)}</a>' for label, href in targets) + "</p>")
+        self.md.append(_md(lead) + " " + ", ".join(f"[{_md(label)}](<{href}>)" for label, href in targets) + "\n")
 
     def image(self, img: Image, assets: str):
         data = base64.b64encode(img.png).decode()
@@ -354,10 +374,30 @@ def _verdict_class(v: dict) -> str:
     return "pass" if v.get("ok") else "fail"
 
 
+GAP_MARK = "…"
+CHANCE_ACCURACY = 0.5  # a 50/50 guess on every held-out pair
+CHANCE_LOG_LOSS = math.log(2.0)  # the log-loss of P(A) = 0.5 everywhere
+RUN_FILES = ("posterior.nc", "summary.csv", "summary_scalars.csv", "ranks.csv", "diagnostics.json", "heldout.json",
+             "config.yaml", "provenance.json")
+
+
+def _calibration_reading(inside: int, bins: int, prob: float) -> str:
+    """What the count of bins inside their band says, against Binomial(bins, prob)."""
+    from scipy import stats
+
+    expected = prob * bins
+    p_low = float(stats.binom.cdf(inside, bins, prob))
+    if p_low < 0.05:
+        return (f"fewer than the {expected:.1f} expected of a calibrated model (P = {p_low:.3f} of so few by "
+                "chance): the model misses part of how the answers vary; see the plot for where.")
+    return f"as expected of a calibrated model (about {expected:.1f} of {bins}; fewer would signal misfit)."
+
+
 def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFrame:
     s = summ[summ["quantity"] == "utility"].sort_values("mean", ascending=False)
     hdi = [c for c in s.columns if c.startswith("hdi_")]
-    if len(s) > 2 * top:
+    hidden = len(s) - 2 * top if len(s) > 2 * top else 0
+    if hidden:
         s = pd.concat([s.head(top), s.tail(top)])
     # one precision for the whole column, from the typical interval width
     dec = decimals_for(float(np.median(s[hdi[1]] - s[hdi[0]]))) if len(hdi) == 2 else 3
@@ -370,7 +410,9 @@ def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFram
         else:
             row["utility (point estimate)"] = f"{d['mean']:.3f}"
         rows.append(row)
-    return pd.DataFrame(rows)
+        if hidden and len(rows) == top:
+            rows.append({"outcome": f"{GAP_MARK} {hidden} outcomes not shown (all of them: summary.csv) {GAP_MARK}"})
+    return pd.DataFrame(rows).fillna("")
 
 
 def _respondents_section(doc: _Doc, c: RunContent, assets: str, level: int):
@@ -538,6 +580,8 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         if img.name.startswith("utilities"):
             doc.image(img, assets)
     doc.table(_utility_rows(c.summary, prob))
+    doc.links("Every outcome, with its diagnostics:", [("summary.csv", c.href("summary.csv")),
+                                                       ("ranks.csv", c.href("ranks.csv"))])
 
     if c.respondents is not None:
         _respondents_section(doc, c, assets, level)
@@ -567,16 +611,19 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         cal = c.calibration
         inside = int(cal["inside"].sum())
         doc.para(f"Posterior predictive check on the fitted comparisons: {inside} of {len(cal)} bins have their "
-                 f"observed share of 'A' answers inside the {prob:.0%} posterior predictive interval.")
+                 f"observed share of 'A' answers inside the {prob:.0%} posterior predictive interval: "
+                 + _calibration_reading(inside, len(cal), prob))
         doc.image(next(i for i in c.images if i.name == "calibration.png"), assets)
     if c.heldout and point:
         h = c.heldout
         doc.para(f"Held-out pairs ({h['n_pairs']} pairs never seen by the fit), at the point estimate:")
         doc.table(pd.DataFrame([
             {"metric": "accuracy (higher is better)",
-             "at the point estimate ± s.e. over pairs": f"{h['accuracy']['point']:.3f} ± {h['accuracy']['se_pairs']:.3f}"},
+             "at the point estimate ± s.e. over pairs": f"{h['accuracy']['point']:.3f} ± {h['accuracy']['se_pairs']:.3f}",
+             "chance (a 50/50 guess)": f"{CHANCE_ACCURACY:.3f}"},
             {"metric": "log-loss (lower is better)",
-             "at the point estimate ± s.e. over pairs": f"{h['log_loss']['point']:.3f} ± {h['log_loss']['se_pairs']:.3f}"},
+             "at the point estimate ± s.e. over pairs": f"{h['log_loss']['point']:.3f} ± {h['log_loss']['se_pairs']:.3f}",
+             "chance (a 50/50 guess)": f"{CHANCE_LOG_LOSS:.3f}"},
         ]))
     elif c.heldout:
         h = c.heldout
@@ -586,11 +633,17 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         doc.table(pd.DataFrame([
             {"metric": "accuracy (higher is better)",
              "posterior [interval]": fmt_interval(acc["mean"], *acc["interval"]),
-             "at the posterior-mean prediction ± s.e. over pairs": f"{acc['point']:.3f} ± {acc['se_pairs']:.3f}"},
+             "at the posterior-mean prediction ± s.e. over pairs": f"{acc['point']:.3f} ± {acc['se_pairs']:.3f}",
+             "chance (a 50/50 guess)": f"{CHANCE_ACCURACY:.3f}"},
             {"metric": "log-loss (lower is better)",
              "posterior [interval]": fmt_interval(ll["mean"], *ll["interval"]),
-             "at the posterior-mean prediction ± s.e. over pairs": f"{ll['point']:.3f} ± {ll['se_pairs']:.3f}"},
+             "at the posterior-mean prediction ± s.e. over pairs": f"{ll['point']:.3f} ± {ll['se_pairs']:.3f}",
+             "chance (a 50/50 guess)": f"{CHANCE_LOG_LOSS:.3f}"},
         ]))
+        better = acc["interval"][0] > CHANCE_ACCURACY and ll["interval"][1] < CHANCE_LOG_LOSS
+        doc.para("Both intervals are better than chance: the utilities predict answers they were not fitted to."
+                 if better else "An interval reaches chance: on these held-out pairs the utilities predict little "
+                 "better than a coin.", "note")
     else:
         doc.para("No pairs were held out (heldout.fraction: 0), so there is no out-of-sample accuracy.", "note")
 
@@ -625,6 +678,7 @@ def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
         ("git", str(p.get("git_sha", ""))), ("created (UTC)", str(p.get("created_utc", ""))),
     ]
     doc.table(pd.DataFrame(rows, columns=["item", "value"]))
+    doc.links("The run's files:", [(name, c.href(name)) for name in RUN_FILES if (c.run_dir / name).exists()])
     doc.para("The resolved config (every default spelled out):")
     doc.pre(c.config_text)
 
@@ -636,6 +690,8 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None) -> t
     contents = [collect(d) for d in run_dirs]
     out_dir = Path(out) if out else contents[0].run_dir
     out_dir.mkdir(parents=True, exist_ok=True)
+    for c in contents:
+        c.report_dir = out_dir
     doc = _Doc()
     title = contents[0].name if len(contents) == 1 else f"{len(contents)} runs: " + ", ".join(c.name for c in contents)
     doc.heading(f"bayes_utility report: {title}", 1)
@@ -661,6 +717,7 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None) -> t
         assets = ASSETS if c.run_dir == out_dir else f"{Path(c.run_dir.resolve()).as_posix()}/{ASSETS}"
         _run_section(doc, c, assets, level=2 if len(contents) == 1 else 3)
     html_text = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
                  f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
                  + "\n".join(doc.html) + "\n</body></html>\n")
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"

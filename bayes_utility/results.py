@@ -40,7 +40,7 @@ from .coherence import expected_utility_metrics
 from .heldout import heldout_metrics, pair_level
 from .hierarchy import agreement, agreement_figure, is_hierarchical, respondent_table
 from .models import get_model
-from .plots import forest_plot
+from .plots import forest_plot, forest_title
 
 logger = logging.getLogger(__name__)
 
@@ -197,7 +197,7 @@ def write_run(
     paths["summary"] = run_dir / "summary.csv"
     summ.to_csv(paths["summary"], index=False, float_format="%.6g")
     paths["forest_plot"] = forest_plot(summ, run_dir / "utilities.png",
-                                       title=f"{cfg.name}: {cfg.model.name} ({cfg.inference.method.upper()})")
+                                       title=forest_title(run_dir.name, cfg.model.name, cfg.inference.method))
     if cfg.inference.method != "map":
         paths["ranks"] = run_dir / "ranks.csv"
         all_rank_tables(idata, cfg.output.hdi_prob).to_csv(paths["ranks"], index=False, float_format="%.6g")

@@ -97,3 +97,14 @@ def test_map_report_shows_no_interval(flat, tmp_path):
     assert "rank (point estimate)" in text and "utility (point estimate)" in text
     for claim in ("HDI", "highest-density", "P(top", "rank [", "credible interval", "posterior predictive interval"):
         assert claim not in text, claim
+
+
+def test_compare_refuses_a_map_run_and_says_why(flat):
+    """A MAP fit beside a NUTS fit of the same data: the comparison names the MAP run as an
+    approximate fit, not as other observations; two NUTS fits (control) compare."""
+    from bayes_utility.compare import NotComparable, compare_idata
+
+    nuts, point = flat
+    with pytest.raises(NotComparable, match=r"map: an approximate MAP fit.*inference.method: nuts"):
+        compare_idata({"nuts": nuts, "map": point.idata})
+    assert len(compare_idata({"a": nuts, "b": nuts})) == 2

@@ -104,12 +104,54 @@ def test_report_opens_in_headless_chromium(run_dir):
         assert len(images) == 4 and all(c and w > 100 and h > 100 for c, w, h in images), images
         severe = [e for e in drv.get_log("browser") if e["level"] == "SEVERE"]
         assert not severe, severe
+        # what a reader sees first: the verdict, its state as the run folder has it, then the utilities
+        import json
+
+        from selenium.webdriver.common.by import By
+
+        ok = json.loads((run_dir / "diagnostics.json").read_text())["ok"]
+        verdict = drv.find_element(By.CSS_SELECTOR, ".verdict")
+        assert verdict.is_displayed() and verdict.text.startswith("PASS" if ok else "FAIL")
+        assert ("pass" if ok else "fail") in verdict.get_attribute("class").split()
+        table = drv.find_elements(By.TAG_NAME, "table")[0]
+        head = [th.text for th in table.find_elements(By.TAG_NAME, "th")]
+        assert head[0] == "outcome" and head[-1].startswith("utility [94% HDI]"), head
+        rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr")]
+        assert len(rows) == 14 and all(re.fullmatch(r"-?\d+\.\d+ \[-?\d+\.\d+, -?\d+\.\d+\]", r[-1]) for r in rows)
+        means = [float(r[-1].split()[0]) for r in rows]
+        assert means == sorted(means, reverse=True)  # best first
+        link = drv.find_element(By.LINK_TEXT, "summary.csv")
+        assert link.get_attribute("href").endswith("/summary.csv")
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         shot = ARTIFACTS / "report.png"
         drv.get_screenshot_as_file(str(shot))
         assert shot.stat().st_size > 10_000
+        # at phone width the page does not scroll sideways (wide tables scroll inside themselves)
+        drv.set_window_size(480, 900)
+        drv.refresh()
+        width = drv.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert width[0] <= width[1], width
+        drv.get_screenshot_as_file(str(ARTIFACTS / "report_phone.png"))
     finally:
         drv.quit()
+
+
+def test_long_utility_tables_show_a_gap_row_and_check_readings():
+    """30 outcomes: the top and bottom 10 with a row saying how many are not shown; the
+    calibration count read against Binomial(bins, prob)."""
+    import pandas as pd
+
+    from bayes_utility.report import GAP_MARK, _calibration_reading, _utility_rows
+
+    summ = pd.DataFrame({"quantity": "utility", "outcome_id": [str(i) for i in range(30)],
+                         "text": [f"o{i}" for i in range(30)], "category": "", "mean": np.linspace(1, -1, 30),
+                         "hdi_3%": np.linspace(1, -1, 30) - 0.2, "hdi_97%": np.linspace(1, -1, 30) + 0.2})
+    rows = _utility_rows(summ, 0.94)
+    assert len(rows) == 21 and rows.iloc[10]["outcome"].startswith(GAP_MARK)
+    assert "10 outcomes not shown" in rows.iloc[10]["outcome"] and rows.iloc[9]["outcome"] == "o9"
+    assert rows.iloc[11]["outcome"] == "o20"
+    assert _calibration_reading(9, 10, 0.94).startswith("as expected")
+    assert _calibration_reading(6, 10, 0.94).startswith("fewer than")  # P(X <= 6) = 0.003
 
 
 def test_report_without_categories(tmp_path):
