@@ -179,6 +179,9 @@ class OutputConfig(_Frozen):
         "auto", description="in posterior.nc: float32 (computed in float64), compressed; none: recomputed from the "
                             "posterior when the run is loaded (bayes_utility.load_run); auto: float32 up to "
                             "STORE_LOG_LIK_MAX values, else none")
+    prior: bool = Field(False, description="also draw from the prior (the prior and prior_predictive groups, "
+                                           "one chain of inference.draws), e.g. for az.plot_dist of prior "
+                                           "against posterior or a prior predictive check")
     posterior_predictive: Literal["auto", "store", "none"] = Field(
         "auto", description="replicated answers per comparison and draw (the posterior_predictive group, for "
                             "az.plot_ppc and LOO-PIT) in posterior.nc: store, none, or auto (NUTS fits up to "

@@ -449,8 +449,18 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
         sample_stats = None
     t_post = time.perf_counter()
     ll = pointwise_log_likelihood(mod, samples, arr, cfg.model.order_bias) if cfg.output.log_likelihood else None
+    prior, prior_predictive = None, None
+    if cfg.output.prior:  # draws from the prior and its predictive answers (one chain of inference.draws)
+        from numpyro.infer import Predictive
+
+        drawn = Predictive(model_fn, num_samples=inf.draws)(jax.random.PRNGKey(inf.seed + 1), *args, **inputs)
+        drawn = {k: np.asarray(v)[None] for k, v in drawn.items()}
+        prior_predictive = {"y": drawn.pop("y")}
+        prior = {k: v for k, v in drawn.items() if k in samples}
     idata = az.from_dict(
         posterior=samples,
+        prior=prior,
+        prior_predictive=prior_predictive,
         sample_stats=sample_stats,
         log_likelihood=None if ll is None else {"y": ll},
         observed_data={"y": np.asarray(arr.k_a)},

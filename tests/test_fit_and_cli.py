@@ -171,7 +171,7 @@ def test_arviz_takes_the_run_folder_as_it_is(small_data, tmp_path):
     matplotlib.use("Agg")
     from scipy import stats
 
-    cfg = RunConfig(name="az", data={"path": "unused"}, inference=FAST)
+    cfg = RunConfig(name="az", data={"path": "unused"}, inference=FAST, output={"prior": True})
     res = bu.run_fit(cfg, data=small_data, out=tmp_path)
     idata = az.from_netcdf(res.run_dir / "posterior.nc")
     cd, post = idata.constant_data, idata.posterior
@@ -197,3 +197,12 @@ def test_arviz_takes_the_run_folder_as_it_is(small_data, tmp_path):
     assert np.isfinite(loo.elpd_loo) and loo.pareto_k.shape == (len(comp),)
     az.plot_ppc(idata, num_pp_samples=20)
     az.plot_loo_pit(idata, y="y")
+    # the prior on request: the utility spread's draws are HalfNormal(3) by scipy's KS test, its
+    # predictive answers within [0, n]; control: the posterior's spread is not that distribution
+    tau = idata.prior["utility_spread"].values.ravel()
+    assert len(tau) == FAST["draws"]
+    assert stats.kstest(tau, stats.halfnorm(scale=3.0).cdf).pvalue > 1e-3
+    assert stats.kstest(post["utility_spread"].values.ravel(), stats.halfnorm(scale=3.0).cdf).pvalue < 1e-3
+    y0 = idata.prior_predictive["y"].values
+    assert y0.shape == (1, FAST["draws"], len(comp)) and (y0 >= 0).all() and (y0 <= n).all()
+    az.plot_ppc(idata, group="prior", num_pp_samples=20)
