@@ -44,7 +44,7 @@ DATASETS = {
     "jsonl not utf-8": ({"outcomes.csv": OUT, "responses.jsonl": b'{"a": "\xff"}\n'}, "responses.jsonl", ["UTF-8"]),
     "outcomes.json not JSON": ({"outcomes.json": '{"a": [1, 2', "counts.csv": CNT}, "outcomes.json",
                                ["line 1", "column", "not valid JSON"]),
-    "outcomes.json nested deeply": ({"outcomes.json": "[" * 5000 + "]" * 5000, "counts.csv": CNT}, "outcomes.json",
+    "outcomes.json nested deeply": ({"outcomes.json": "[" * 100000 + "]" * 100000, "counts.csv": CNT}, "outcomes.json",
                                     ["nested too deeply"]),
     "outcomes.json a number": ({"outcomes.json": "5", "counts.csv": CNT}, "outcomes.json", ["expected a JSON"]),
     "outcomes.json category not a list": ({"outcomes.json": '{"fruit": "apple"}', "counts.csv": CNT},
@@ -116,7 +116,7 @@ CONFIGS = {
     "section a number": (RUN + "inference: 5\n", ["inference"]),
     "unknown model": (RUN + "model: {name: nosuch}\n", ["model.name"]),
     "not UTF-8": (b"\xff\xfe\x00\x01name", ["UTF-8"]),
-    "nested deeply": ("a: " + "[" * 3000 + "]" * 3000 + "\n", ["nested too deeply"]),
+    "nested deeply": ("a: " + "[" * 100000 + "]" * 100000 + "\n", ["nested too deeply"]),
     "negative draws": (RUN + "inference: {draws: -5}\n", ["inference.draws"]),
     "hdi above one": (RUN + "output: {hdi_prob: 1.5}\n", ["output.hdi_prob"]),
 }
