@@ -18,7 +18,7 @@ One replication
        model's own);
     3. a NUTS fit with the run's inference settings (chains vectorised), compiled
        once per process and reused for every replication
-       (:class:`bayes_utility.inference.RepeatedNUTS`);
+       (:class:`bayes_utility.repeated.RepeatedNUTS`);
     4. posterior draws thinned evenly to ``sbc.draws_kept`` (:math:`L`) draws; the
        rank of the truth among them for every element of the sites the model lists
        in ``CALIBRATED`` and for the data log-likelihood, a data-dependent test
@@ -71,7 +71,7 @@ import pandas as pd
 from scipy import stats
 
 from .config import CalibrationConfig, dump_config
-from .executors import worker_environment
+from .executors import ExecutorError, ray_session, worker_environment
 from .jsonl import append_jsonl, read_jsonl
 
 logger = logging.getLogger(__name__)
@@ -147,7 +147,7 @@ class Replicator:
         import jax.numpy as jnp
         from numpyro.infer import Predictive
 
-        from .inference import RepeatedNUTS
+        from .repeated import RepeatedNUTS
 
         seed = self.cfg.sbc.seed
         rng = np.random.default_rng([seed, index])
@@ -305,8 +305,6 @@ def _work(indices: list[int]) -> list[dict]:
 def _ray_records(cfg: CalibrationConfig, todo: list[int], workers: int):
     """Replications as Ray tasks on ``workers`` actors (each compiles the sampler once),
     yielded as they finish; on the cluster at ``sbc.ray_address``, else a local one."""
-    from .executors import ExecutorError, ray_session
-
     try:
         with ray_session(cfg.sbc.ray_address, workers) as ray:
             from ray.util import ActorPool

@@ -55,6 +55,8 @@ from typing import Iterable, Literal, Sequence
 import numpy as np
 import pandas as pd
 
+from .jsonl import parse_lines
+
 logger = logging.getLogger(__name__)
 
 ANSWERS = ("A", "B", "unparseable")
@@ -167,34 +169,20 @@ MAX_JSONL_PROBLEMS = 20  # bad lines listed before the rest are counted
 
 
 def _read_jsonl_table(path: Path) -> pd.DataFrame:
-    """JSON Lines, a record per line; every bad line named with its number."""
+    """JSON Lines, a record per line (:func:`bayes_utility.jsonl.parse_lines`); every bad
+    line named with its number."""
     import gzip
 
     src = str(path)
-    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    data = gzip.decompress(path.read_bytes()) if path.suffix.lower() == ".gz" else path.read_bytes()
     records, problems, bad = [], [], 0
-    with opener(path, "rt", encoding="utf-8") as fh:
-        try:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    why = f"not valid JSON ({exc.msg}, column {exc.colno})"
-                    rec = None
-                except RecursionError:
-                    why, rec = "JSON nested too deeply", None
-                else:
-                    why = None if isinstance(rec, dict) else f"a JSON {type(rec).__name__}, not an object"
-                if why is not None:
-                    bad += 1
-                    if len(problems) < MAX_JSONL_PROBLEMS:
-                        problems.append(f"{src}, line {lineno}: {why}")
-                    continue
-                records.append(rec)
-        except UnicodeDecodeError as exc:
-            raise DataValidationError([f"{src}: not UTF-8 text ({exc.reason})"], src) from None
+    for number, rec, why in parse_lines(data):
+        if why is None:
+            records.append(rec)
+            continue
+        bad += 1
+        if len(problems) < MAX_JSONL_PROBLEMS:
+            problems.append(f"{src}, line {number}: {why}")
     if bad > len(problems):
         problems.append(f"{src}: {bad - len(problems)} more bad lines")
     if problems:

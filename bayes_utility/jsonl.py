@@ -22,6 +22,27 @@ class JsonlError(ValueError):
     """A record that is not valid JSON (not a cut-off last line): the file and line are named."""
 
 
+def parse_lines(data: bytes):
+    """``(line number, record, None)`` for every record of JSON Lines ``data`` split on
+    ``\\n``, or ``(line number, None, why)`` for a line that is not one JSON object."""
+    for number, line in enumerate(data.split(b"\n"), start=1):
+        if not line.strip():
+            continue
+        try:
+            rec = json.loads(line.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            yield number, None, f"not UTF-8 text ({exc.reason})"
+        except json.JSONDecodeError as exc:
+            yield number, None, f"not valid JSON ({exc.msg}, column {exc.colno})"
+        except RecursionError:
+            yield number, None, "JSON nested too deeply"
+        else:
+            if isinstance(rec, dict):
+                yield number, rec, None
+            else:
+                yield number, None, f"a JSON {type(rec).__name__}, not an object"
+
+
 def read_jsonl(path: Path, *, repair: bool = True) -> list[dict]:
     """The records of ``path`` (none if absent).
 
@@ -39,15 +60,9 @@ def read_jsonl(path: Path, *, repair: bool = True) -> list[dict]:
             logger.warning("%s: dropped a record cut short by an interruption", path)
         data = data[:end]
     records = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
-        if not line.strip():
-            continue
-        try:
-            rec = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
-            raise JsonlError(f"{path}, line {number}: not a JSON record ({exc})") from None
-        if not isinstance(rec, dict):
-            raise JsonlError(f"{path}, line {number}: expected a JSON object, got {type(rec).__name__}")
+    for number, rec, why in parse_lines(data):
+        if why is not None:
+            raise JsonlError(f"{path}, line {number}: {why}")
         records.append(rec)
     return records
 

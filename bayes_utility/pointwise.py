@@ -41,16 +41,23 @@ def pointwise_log_likelihood(mod, samples: dict, arr: ComparisonArrays, order_bi
     # in float64: a near-certain answer's log-likelihood (about -1e-20) would round to
     # exactly 0 in float32 for every draw, and PSIS-LOO cannot smooth constant weights
     with enable_x64():
-        params = {k: jnp.asarray(np.asarray(v), jnp.float64) for k, v in score_params(samples).items()}
-        idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
+        params = {k: v.astype(jnp.float64) for k, v in score_params(samples).items()}
         k, n = jnp.asarray(arr.k_a, jnp.float64), jnp.asarray(arr.n, jnp.float64)
-        inputs = {k: jnp.asarray(v) for k, v in arr.inputs().items()}
+        return _map_chains(mod, params, arr, order_bias, lambda z: pair_log_likelihood(k, n, z, mod.LINK))
 
-        @jax.jit
-        def per_chain(p):
-            return pair_log_likelihood(k, n, mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
 
-        return np.asarray(jax.lax.map(per_chain, params))
+def _map_chains(mod, params: dict, arr: ComparisonArrays, order_bias: bool, of_score) -> np.ndarray:
+    """``of_score`` of every comparison's latent score under every draw, one chain at a time
+    (memory), ``(chain, draw, comparison)``: the model's own ``latent_score``, not a
+    re-trace of the model per draw."""
+    idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
+    inputs = {k: jnp.asarray(v) for k, v in arr.inputs().items()}
+
+    @jax.jit
+    def per_chain(p):
+        return of_score(mod.latent_score(p, idx_a, idx_b, order_bias, **inputs))
+
+    return np.asarray(jax.lax.map(per_chain, params))
 
 
 def comparison_arrays_of(idata) -> ComparisonArrays:
@@ -103,15 +110,7 @@ STORE_PREDICTIVE_MAX = 20_000_000
 
 def answer_probability(mod, samples, arr: ComparisonArrays, order_bias: bool) -> np.ndarray:
     """P(answer "A") of every comparison under every draw, ``(chain, draw, comparison)``."""
-    params = score_params(samples)
-    idx_a, idx_b = jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b)
-    inputs = {k: jnp.asarray(v) for k, v in arr.inputs().items()}
-
-    @jax.jit
-    def per_chain(p):
-        return cdf(mod.latent_score(p, idx_a, idx_b, order_bias, **inputs), mod.LINK)
-
-    return np.asarray(jax.lax.map(per_chain, params))
+    return _map_chains(mod, score_params(samples), arr, order_bias, lambda z: cdf(z, mod.LINK))
 
 
 def add_posterior_predictive(idata, seed: int = 0):

@@ -19,22 +19,23 @@ are given). Content, each where the run has it:
 8. provenance: config, data hash, versions, seed, timing, respondents and prompt.
 
 Every number is printed with its interval, at a precision set by the interval's width.
+How it is written (HTML and Markdown, escaping, layout) lives in
+:mod:`bayes_utility.reportdoc`; this module keeps what is said, section by section in
+reading order, which is why it stays one file of about 600 lines.
 """
 from __future__ import annotations
 
-import base64
-import html
 import io
 import json
 import math
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .reportdoc import GAP_MARK, Doc, Image
 from .results import TOP_K, rank_table
 
 ASSETS = "report_assets"
@@ -63,13 +64,6 @@ def _figure(figsize):
     fig = Figure(figsize=figsize)
     FigureCanvasAgg(fig)
     return fig
-
-
-@dataclass
-class Image:
-    name: str  # file name in report_assets/
-    caption: str
-    png: bytes
 
 
 def _png(fig) -> bytes:
@@ -277,104 +271,12 @@ def loo_comparison(contents: list[RunContent]) -> tuple[pd.DataFrame | None, str
         return None, f"not compared: {exc}"
 
 
-# ------------------------------------------------------------------ rendering
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;
-color:#222;line-height:1.45}
-h1{font-size:1.6em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:1.8em}
-.verdict{padding:.8em 1em;border-radius:6px;margin:1em 0;white-space:pre-wrap;font-family:ui-monospace,monospace;
-font-size:.9em}
-.pass{background:#e8f5e9;border-left:6px solid #2e7d32} .fail{background:#ffebee;border-left:6px solid #c62828}
-.approx{background:#fff8e1;border-left:6px solid #f9a825}
-table{border-collapse:collapse;margin:.6em 0;font-size:.9em;display:block;max-width:100%;overflow-x:auto}
-th,td{border:1px solid #ddd;padding:.25em .6em;text-align:left;overflow-wrap:anywhere}
-th{background:#f5f5f5} td.num{text-align:right;font-variant-numeric:tabular-nums} tr.gap td{color:#777;
-font-style:italic;text-align:center}
-@media (max-width:600px){body{margin:1em auto;padding:0 .5em} th,td{padding:.2em .3em} table{font-size:.8em}}
-figure{margin:1em 0} figure img{max-width:100%;border:1px solid #eee} figcaption{font-size:.85em;color:#555}
-pre{background:#f7f7f7;padding:.8em;overflow-x:auto;font-size:.8em}
-.note{color:#555;font-size:.9em}
-"""
-
-
-def _md(text) -> str:
-    """Text for Markdown that renders as the text itself: HTML escaped (an outcome's
-    ``<script>`` stays text) and Markdown's own markup characters backslash-escaped (no
-    links, images or emphasis smuggled in through outcome texts or labels)."""
-    text = html.escape(str(text), quote=False).replace("\n", " ")
-    return re.sub(r"([\\`*_\[\]#|~])", r"\\\1", text)
-
-
-def _fence(text: str) -> str:
-    """A code fence longer than any run of backticks in ``text``."""
-    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
-
-
-class _Doc:
-    """Builds the HTML and the Markdown side by side."""
-
-    def __init__(self):
-        self.html: list[str] = []
-        self.md: list[str] = []
-
-    def heading(self, text: str, level: int = 2):
-        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
-        self.md.append("#" * level + " " + _md(text) + "\n")
-
-    def para(self, text: str, cls: str = ""):
-        c = f' class="{cls}"' if cls else ""
-        self.html.append(f"<p{c}>{html.escape(text)}</p>")
-        self.md.append(_md(text) + "\n")
-
-    def verdict(self, text: str, cls: str):
-        self.html.append(f'<div class="verdict {cls}">{html.escape(text)}</div>')
-        f = _fence(text)
-        self.md.append(f"{f}\n{text}\n{f}\n")
-
-    def table(self, df: pd.DataFrame, numeric: tuple[str, ...] = ()):
-        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
-        body = []
-        for row in df.itertuples(index=False):
-            if str(row[0]).startswith(GAP_MARK):  # "... n more ...": one cell across the table
-                body.append(f'<tr class="gap"><td colspan="{len(df.columns)}">{html.escape(str(row[0]))}</td></tr>')
-                continue
-            cells = "".join(
-                f'<td class="num">{html.escape(str(v))}</td>' if c in numeric else f"<td>{html.escape(str(v))}</td>"
-                for c, v in zip(df.columns, row))
-            body.append(f"<tr>{cells}</tr>")
-        self.html.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
-        esc = [_md(c) for c in df.columns]
-        lines = ["| " + " | ".join(esc) + " |", "|" + "---|" * len(esc)]
-        for row in df.itertuples(index=False):
-            lines.append("| " + " | ".join(_md(v) for v in row) + " |")
-        self.md.append("\n".join(lines) + "\n")
-
-    def links(self, lead: str, targets: list[tuple[str, str]]):
-        """A line of links to files: ``(label, relative href)``."""
-        self.html.append(f'<p class="note">{html.escape(lead)} ' + ", ".join(
-            f'<a href="{html.escape(href)}">{html.escape(label)}</a>' for label, href in targets) + "</p>")
-        self.md.append(_md(lead) + " " + ", ".join(f"[{_md(label)}](<{href}>)" for label, href in targets) + "\n")
-
-    def image(self, img: Image, assets: str):
-        data = base64.b64encode(img.png).decode()
-        self.html.append(f'<figure><img alt="{html.escape(img.caption)}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{html.escape(img.caption)}</figcaption></figure>")
-        self.md.append(f"![{_md(img.caption)}]({assets}/{img.name})\n\n*{_md(img.caption)}*\n")
-
-    def pre(self, text: str):
-        self.html.append(f"<pre>{html.escape(text)}</pre>")
-        f = _fence(text)
-        self.md.append(f"{f}\n{text.rstrip()}\n{f}\n")
-
-
 def _verdict_class(v: dict) -> str:
     if v.get("method", "nuts") != "nuts":
         return "approx"
     return "pass" if v.get("ok") else "fail"
 
 
-GAP_MARK = "…"
 CHANCE_ACCURACY = 0.5  # a 50/50 guess on every held-out pair
 CHANCE_LOG_LOSS = math.log(2.0)  # the log-loss of P(A) = 0.5 everywhere
 RUN_FILES = ("posterior.nc", "summary.csv", "summary_scalars.csv", "ranks.csv", "diagnostics.json", "heldout.json",
@@ -415,7 +317,7 @@ def _utility_rows(summ: pd.DataFrame, prob: float, top: int = 10) -> pd.DataFram
     return pd.DataFrame(rows).fillna("")
 
 
-def _respondents_section(doc: _Doc, c: RunContent, assets: str, level: int):
+def _respondents_section(doc: Doc, c: RunContent, assets: str, level: int):
     prob = c.hdi_prob
     t = c.respondents
     doc.heading("Respondents", level)
@@ -447,7 +349,7 @@ def _respondents_section(doc: _Doc, c: RunContent, assets: str, level: int):
         doc.image(img, assets)
 
 
-def _coherence_section(doc: _Doc, c: RunContent, assets: str, level: int):
+def _coherence_section(doc: Doc, c: RunContent, assets: str, level: int):
     doc.heading("Coherence", level)
     eu = c.analyses.get("expected_utility")
     if eu:
@@ -480,7 +382,7 @@ def _coherence_section(doc: _Doc, c: RunContent, assets: str, level: int):
     _value_structure_section(doc, c, assets)
 
 
-def _value_structure_section(doc: _Doc, c: RunContent, assets: str):
+def _value_structure_section(doc: Doc, c: RunContent, assets: str):
     mx = c.analyses.get("maximization")
     if mx:
         doc.para(f"Utility maximisation over {mx['n_questions']} free-form questions: the share of the respondent's "
@@ -544,7 +446,7 @@ def _interval_rows(obj, prefix: str = "") -> list[dict]:
     return rows
 
 
-def _value_section(doc: _Doc, c: RunContent, assets: str, level: int):
+def _value_section(doc: Doc, c: RunContent, assets: str, level: int):
     doc.heading("Value analyses", level)
     for name in VALUE_ANALYSES:
         res = c.analyses.get(name)
@@ -559,7 +461,7 @@ def _value_section(doc: _Doc, c: RunContent, assets: str, level: int):
             doc.image(img, assets)
 
 
-def _run_section(doc: _Doc, c: RunContent, assets: str, level: int = 2):
+def _run_section(doc: Doc, c: RunContent, assets: str, level: int = 2):
     prob = c.hdi_prob
     doc.heading("Can this fit be trusted?", level)
     doc.verdict(c.verdict_text or json.dumps(c.verdict, indent=1), _verdict_class(c.verdict))
@@ -692,7 +594,7 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None) -> t
     out_dir.mkdir(parents=True, exist_ok=True)
     for c in contents:
         c.report_dir = out_dir
-    doc = _Doc()
+    doc = Doc()
     title = contents[0].name if len(contents) == 1 else f"{len(contents)} runs: " + ", ".join(c.name for c in contents)
     doc.heading(f"bayes_utility report: {title}", 1)
     if len(contents) > 1:
@@ -716,10 +618,7 @@ def write_report(run_dirs: list[str | Path], out: str | Path | None = None) -> t
             doc.heading(f"Run {c.name}")
         assets = ASSETS if c.run_dir == out_dir else f"{Path(c.run_dir.resolve()).as_posix()}/{ASSETS}"
         _run_section(doc, c, assets, level=2 if len(contents) == 1 else 3)
-    html_text = ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-                 f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>\n"
-                 + "\n".join(doc.html) + "\n</body></html>\n")
+    html_text = doc.page(title)
     html_path, md_path = out_dir / "report.html", out_dir / "report.md"
     html_path.write_text(html_text, encoding="utf-8")
     md_path.write_text("\n".join(doc.md), encoding="utf-8")

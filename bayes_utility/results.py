@@ -345,7 +345,8 @@ class RunFolderError(ValueError):
     """A run folder's file is missing or cannot be read."""
 
 
-def _read_run_file(path: Path, read):
+def read_run_file(path: Path, read):
+    """``read(path)`` for one of a run folder's files, or a :class:`RunFolderError` naming it."""
     if not path.exists():
         raise RunFolderError(f"{path}: missing (the run folder is incomplete)")
     try:
@@ -355,9 +356,9 @@ def _read_run_file(path: Path, read):
                              ) from None
 
 
-def _read_posterior(run_dir: Path):
+def read_posterior(run_dir: Path):
     """The run's posterior.nc, or a :class:`RunFolderError` naming it."""
-    return _read_run_file(run_dir / "posterior.nc", lambda p: az.from_netcdf(str(p)))
+    return read_run_file(run_dir / "posterior.nc", lambda p: az.from_netcdf(str(p)))
 
 
 def load_run(run_dir: str | Path) -> Run:
@@ -365,16 +366,16 @@ def load_run(run_dir: str | Path) -> Run:
     run_dir = Path(run_dir)
     if not (run_dir / "posterior.nc").exists():
         raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc)")
-    idata = _read_posterior(run_dir)
+    idata = read_posterior(run_dir)
     if "log_likelihood" in idata.groups():  # stored in float32: PSIS needs float64 arithmetic
         idata.log_likelihood = idata.log_likelihood.astype(np.float64)
     elif idata.posterior.attrs.get("log_likelihood") == "recompute":
         from .pointwise import add_log_likelihood
 
         idata = add_log_likelihood(idata)
-    summ = _read_run_file(run_dir / "summary.csv", pd.read_csv)
-    diag = _read_run_file(run_dir / "diagnostics.json", lambda p: json.loads(p.read_text()))
-    held = (_read_run_file(run_dir / "heldout.json", lambda p: json.loads(p.read_text()))
+    summ = read_run_file(run_dir / "summary.csv", pd.read_csv)
+    diag = read_run_file(run_dir / "diagnostics.json", lambda p: json.loads(p.read_text()))
+    held = (read_run_file(run_dir / "heldout.json", lambda p: json.loads(p.read_text()))
             if (run_dir / "heldout.json").exists() else None)
     config = None
     if (run_dir / "config.yaml").exists():

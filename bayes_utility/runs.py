@@ -14,14 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .results import read_posterior, read_run_file
+
 COLUMNS = ["run", "model", "method", "verdict", "respondent", "outcome_id", "text", "category", "mean", "sd",
            "hdi_lo", "hdi_hi", "hdi_prob", "run_dir"]
 
 
 def _verdict(run_dir: Path) -> tuple[str, str]:
-    from .results import _read_run_file
-
-    diag = _read_run_file(run_dir / "diagnostics.json", lambda p: json.loads(p.read_text()))
+    diag = read_run_file(run_dir / "diagnostics.json", lambda p: json.loads(p.read_text()))
     method = str(diag.get("method", "nuts"))
     return method, ("PASS" if diag.get("ok") else "FAIL") if method == "nuts" else "APPROXIMATE"
 
@@ -44,7 +44,6 @@ def _block(da, prob: float) -> dict[str, np.ndarray]:
 
 def runs_table(runs, prob: float = 0.94) -> pd.DataFrame:
     """The long table of the utilities of every run folder in ``runs`` (see the module)."""
-    from .results import _read_posterior
 
     frames = []
     for run in runs:
@@ -52,7 +51,7 @@ def runs_table(runs, prob: float = 0.94) -> pd.DataFrame:
         if not (run_dir / "posterior.nc").exists() or not (run_dir / "diagnostics.json").exists():
             raise FileNotFoundError(f"{run_dir}: not a run folder (no posterior.nc or diagnostics.json)")
         method, verdict = _verdict(run_dir)
-        post = _read_posterior(run_dir).posterior
+        post = read_posterior(run_dir).posterior
         if "utility" not in post:
             raise ValueError(f"{run_dir}: the model {post.attrs.get('model')!r} reports no utilities")
         ids = post["outcome"].values.astype(str)

@@ -32,6 +32,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import re
 import socket
 import threading
@@ -43,6 +44,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import numpy as np
 
 from .simulate import SimulationTruth, answer_probability
+
+logger = logging.getLogger(__name__)
 
 _OPTIONS = re.compile(r"Option A:\s*\n(.*?)\n\s*\nOption B:\s*\n(.*?)\n\s*\n", re.S)
 GARBAGE = ("I cannot choose between these.", "Both options have merit.", "Option", "")
@@ -402,7 +405,8 @@ def main(argv: list[str] | None = None) -> None:
     srv = SimulatedServer(None, outcomes["text"].tolist(), models=truths, garbage_rate=args.garbage_rate,
                           delay_s=args.delay_s, seed=args.seed)
     url = srv.start(args.port)
-    print(f"serving {', '.join(truths)} at {url} (Ctrl-C stops)", flush=True)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logger.info("serving %s at %s (Ctrl-C stops)", ", ".join(truths), url)
     try:
         while True:
             time.sleep(3600)
