@@ -28,6 +28,10 @@ validation. A recipe looks like::
       seed: 0
     output:
       dir: outputs
+
+Why one module (about 630 lines): every command's recipe is built from the same parts
+(servers, designs, model, inference, output), and a reader finds every key of every
+recipe, with its default and its check, in one place, as the YAML files show them.
 """
 from __future__ import annotations
 
@@ -36,7 +40,14 @@ from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 
 class _Frozen(BaseModel):
@@ -78,9 +89,7 @@ class CovariateConfig(_Frozen):
 
 
 class ModelConfig(_Frozen):
-    name: Literal["thurstonian", "bradley_terry", "thurstonian_hierarchical", "expected_utility",
-                  "instrumental_values", "time_discounting_exponential", "time_discounting_hyperbolic",
-                  "exchange_rates", "corrigibility"] = "thurstonian"
+    name: str = Field("thurstonian", description="a model in models/ (one file each; bayes_utility.models.MODEL_NAMES)")
     order_bias: bool = False
     centered: bool = Field(True, description="centred utilities; false for data with little preference signal")
     priors: dict[str, float] = Field(default_factory=dict)
@@ -100,6 +109,15 @@ class ModelConfig(_Frozen):
         False, description="flat models: fit several respondents as one (complete pooling), e.g. to compare "
                            "with a hierarchical fit")
     covariate: CovariateConfig | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _known_model(cls, name: str) -> str:
+        from .models import MODEL_NAMES
+
+        if name not in MODEL_NAMES:
+            raise ValueError(f"unknown model {name!r}; available: {', '.join(MODEL_NAMES)}")
+        return name
 
     @property
     def hierarchical(self) -> bool:
@@ -149,7 +167,7 @@ class InferenceConfig(_Frozen):
     dense_mass: bool = False
     init: Literal["auto", "uniform", "warm"] = Field(
         "auto", description="where chains start: uniform(-1, 1) in the unconstrained space, or warm (near the "
-                            "mode, with a mass matrix from the Hessian: bayes_utility.warmstart); auto: warm from "
+                            "mode, with a mass matrix from the Hessian: bayes_utility.inference.warmstart); auto: warm from "
                             "WARM_START_MIN_PARAMETERS unconstrained parameters")
     warm_start_steps: int = Field(500, ge=1, description="Adam steps of a warm start")
     seed: int = 0
@@ -248,7 +266,7 @@ class DesignConfig(_Frozen):
         return out
 
     def n_pairs(self) -> int:
-        from .simulate import paper_pair_count
+        from .data.simulate import paper_pair_count
 
         n = self.n_items()
         full = n * (n - 1) // 2

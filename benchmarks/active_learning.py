@@ -23,8 +23,8 @@ numpyro.set_host_device_count(2)
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from bayes_utility.active import STRATEGIES, simulate_active_learning  # noqa: E402
-from bayes_utility.simulate import random_truth  # noqa: E402
+from bayes_utility.data.simulate import random_truth  # noqa: E402
+from bayes_utility.elicitation.active import STRATEGIES, simulate_active_learning  # noqa: E402
 
 
 def main() -> None:

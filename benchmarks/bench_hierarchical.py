@@ -23,7 +23,6 @@ import time
 
 import numpy as np
 
-
 REPORTED_SITES = ("utility", "noise_sd", "respondent_utility", "decisiveness", "order_bias",
                   "respondent_deviation_spread", "utility_spread", "deviation_spread", "log_noise_spread",
                   "order_bias_mean")
@@ -31,7 +30,7 @@ REPORTED_SITES = ("utility", "noise_sd", "respondent_utility", "decisiveness", "
 
 def estimate(respondents: int, outcomes: int, chains: int, draws: int, k_orders: int = 2) -> dict:
     """Rough memory needs (bytes, float32) of a hierarchical NUTS fit."""
-    from bayes_utility.simulate import paper_pair_count
+    from bayes_utility.data.simulate import paper_pair_count
 
     rows = respondents * paper_pair_count(outcomes) * k_orders
     params = respondents * outcomes + 2 * outcomes + 6 * respondents + 8
@@ -49,15 +48,16 @@ def time_gradient(data, seed: int) -> None:
     """Median time of one gradient of the log density (compiled), with order bias."""
     import jax
     import jax.numpy as jnp
+    from bayes_utility.models import get_model, structure_of
     from numpyro.infer.util import initialize_model
 
     from bayes_utility.config import ModelConfig
-    from bayes_utility.inference import Structure, _inputs, _model_args, _model_fn
+    from bayes_utility.inference.sampling import _inputs, _model_args, _model_fn
 
     mcfg = ModelConfig(name="thurstonian_hierarchical", order_bias=True)
-    structure = Structure.of(mcfg, data)
-    _, fn = _model_fn(mcfg, data.n_outcomes, structure=structure.kwargs)
-    arr, _ = data.arrays("exclude", group_by=structure.group_by, respondents=structure.respondents)
+    structure = structure_of(get_model(mcfg.name), data, mcfg)
+    _, fn = _model_fn(mcfg, data.n_outcomes, structure=structure.keywords)
+    arr, _ = data.arrays("exclude", **structure.grouping)
     kwargs = {"k_a": jnp.asarray(arr.k_a, jnp.float32), **_inputs(arr)}
     info = initialize_model(jax.random.PRNGKey(seed), fn, model_args=_model_args(arr), model_kwargs=kwargs)
     grad = jax.jit(jax.grad(info.potential_fn))
@@ -77,7 +77,7 @@ def time_gradient(data, seed: int) -> None:
 def simulate(args):
     """The benchmark's data: respondents' utilities around a population mean (sd 0.4),
     decisiveness and order bias per respondent, K answers per pair and order."""
-    from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
+    from bayes_utility.data.simulate import HierarchicalTruth, simulate_respondents
 
     rng = np.random.default_rng(args.seed)
     r, o = args.respondents, args.outcomes
@@ -129,7 +129,7 @@ def main() -> None:
     import jax
 
     from bayes_utility.config import RunConfig
-    from bayes_utility.inference import fit_run
+    from bayes_utility.inference.pipeline import fit_run
     if args.estimate:
         r, o = args.estimate
         est = estimate(r, o, args.chains, args.draws)
@@ -143,7 +143,7 @@ def main() -> None:
 
         cache = Path(args.data_cache) / f"r{args.respondents}_o{args.outcomes}_k{args.k}_s{args.seed}"
     if cache is not None and (cache / "counts.parquet").exists():
-        from bayes_utility.data import load_dataset
+        from bayes_utility.data.loading import load_dataset
 
         t0 = time.perf_counter()
         data = load_dataset(cache)

@@ -30,8 +30,8 @@ def main() -> None:
     import jax
     import numpy as np
 
-    from bayes_utility.calibration import Replicator
     from bayes_utility.config import load_calibration_config
+    from bayes_utility.inference.calibration import Replicator
 
     cfg = load_calibration_config(args.recipe)
     print(f"{cfg.name}: {cfg.design.n_items()} items, {cfg.inference.chains} chains x "

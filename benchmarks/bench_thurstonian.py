@@ -69,8 +69,8 @@ def main(argv=None):
 
     import bayes_utility as bu
     from bayes_utility.config import RunConfig
-    from bayes_utility.inference import fit_run
-    from bayes_utility.pointwise import add_log_likelihood
+    from bayes_utility.inference.pipeline import fit_run
+    from bayes_utility.inference.pointwise import add_log_likelihood
 
     import_s = time.perf_counter() - T_START
     print(f"imports: {import_s:.2f} s; JAX {jax.__version__} on {jax.devices()}; {args.precision}", flush=True)
@@ -131,7 +131,7 @@ def main(argv=None):
             subprocess.run(cmd, check=False)
         if args.no_pymc and args.no_nutpie:
             continue
-        from bayes_utility.crosscheck import fit_pymc
+        from bayes_utility.inference.crosscheck import fit_pymc
 
         arr, _ = data.arrays("exclude")
         for sampler in ("pymc", "nutpie"):

@@ -25,13 +25,13 @@ import time
 import urllib.request
 
 from bayes_utility.config import ElicitConfig
-from bayes_utility.elicitation import run_elicitation
+from bayes_utility.elicitation.runner import run_elicitation
 
 _SERVER = """
 import sys, time, numpy as np
 from bayes_utility.data import load_dataset
-from bayes_utility.simserver import SimulatedServer
-from bayes_utility.simulate import random_truth
+from bayes_utility.elicitation.simserver import SimulatedServer
+from bayes_utility.data.simulate import random_truth
 texts = load_dataset("builtin:llama2_7b_sim").outcomes["text"].tolist()
 srv = SimulatedServer(random_truth(len(texts), np.random.default_rng(0)), texts, model="sim",
                       delay_s=float(sys.argv[1]), batch_delay_s=float(sys.argv[2]))
@@ -69,8 +69,8 @@ async def _raw_client(url: str, concurrency: int, n: int) -> float:
     import json
     from urllib.parse import urlsplit
 
-    from bayes_utility.data import load_dataset
-    from bayes_utility.prompts import TEMPLATES
+    from bayes_utility.data.loading import load_dataset
+    from bayes_utility.elicitation.prompts import TEMPLATES
 
     parts = urlsplit(url)
     texts = load_dataset("builtin:llama2_7b_sim").outcomes["text"].tolist()

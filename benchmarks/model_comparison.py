@@ -30,10 +30,15 @@ def main() -> None:
     ap.add_argument("--out", default="outputs/model_comparison")
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from bayes_utility.compare import compare_idata, format_comparison
     from bayes_utility.config import RunConfig
-    from bayes_utility.inference import fit_run
-    from bayes_utility.simulate import HierarchicalTruth, SimulationTruth, simulate_dataset, simulate_respondents
+    from bayes_utility.data.simulate import (
+        HierarchicalTruth,
+        SimulationTruth,
+        simulate_dataset,
+        simulate_respondents,
+    )
+    from bayes_utility.inference.compare import compare_idata, format_comparison
+    from bayes_utility.inference.pipeline import fit_run
 
     rng = np.random.default_rng(args.seed)
     out = Path(args.out)

@@ -3,7 +3,7 @@
     python benchmarks/recovery_study.py [--seeds 2] [--out outputs/recovery_study]
         [--executor local|ray] [--address HOST:PORT] [--workers N]
 
-The fits are independent jobs (bayes_utility.executors): in this process by default,
+The fits are independent jobs (bayes_utility.inference.executors): in this process by default,
 in N worker processes (--workers N), or as Ray tasks (--executor ray, on the cluster
 at --address or on a local one started for the study).
 
@@ -40,8 +40,8 @@ import pandas as pd  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from bayes_utility.config import RunConfig  # noqa: E402
-from bayes_utility.inference import fit_run  # noqa: E402
-from bayes_utility.simulate import paper_pair_count, random_truth, simulate_dataset  # noqa: E402
+from bayes_utility.data.simulate import paper_pair_count, random_truth, simulate_dataset  # noqa: E402
+from bayes_utility.inference.pipeline import fit_run  # noqa: E402
 
 BASE = {"outcomes": 100, "answers": 10, "graph": "paper", "order_bias": 0.0, "unparseable": 0.0, "policy": "half"}
 VARIATIONS = {
@@ -99,7 +99,7 @@ def one_fit(s: dict, seed: int) -> dict:
     c50, _ = cover(u, true_u, 0.5)
     c90, w90 = cover(u, true_u, 0.9)
     n90, _ = cover(noise, true_noise, 0.9)
-    from bayes_utility.diagnostics import diagnose
+    from bayes_utility.inference.diagnostics import diagnose
 
     verdict = diagnose(out.idata)
     return {
@@ -156,7 +156,7 @@ def main() -> None:
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    from bayes_utility.executors import JobFailed, map_jobs
+    from bayes_utility.inference.executors import JobFailed, map_jobs
 
     jobs = [(factor, s, seed) for factor, s in settings() if not args.only or factor in args.only
             for seed in range(args.seeds)]

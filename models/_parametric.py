@@ -15,8 +15,7 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
-
-from bayes_utility.likelihood import observe_pairs, standardise
+from bayes_utility.models.likelihood import observe_pairs, standardise
 
 LINK = "probit"
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)

@@ -35,15 +35,18 @@ from __future__ import annotations
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
-
-from bayes_utility.likelihood import observe_pairs, outcome_sd, zero_sum_utilities
+from bayes_utility.models.likelihood import (
+    observe_pairs,
+    outcome_sd,
+    zero_sum_utilities,
+)
 
 LINK = "logit"
 PRIORS = {"utility_scale": 5.0, "order_bias_scale": 1.7}
 DIMS = {"u": ["outcome"], "u_raw": ["outcome"], "utility": ["outcome"], "y": ["comparison"]}
 REPORTED = ("utility",)
 CALIBRATED = ("utility_spread", "order_bias", "u")  # checked by simulation-based calibration
-ML_PARAMS = {"u": "zero_sum"}  # free parameters of the ML estimate (bayes_utility.mle)
+ML_PARAMS = {"u": "zero_sum"}  # free parameters of the ML estimate (bayes_utility.inference.mle)
 SCALE_NOTE = "utility: zero mean, unit sample sd across outcomes per draw; u: logit units"
 
 

@@ -1,7 +1,7 @@
 r"""Exchange rates: utilities of "N units of entity X" with log utility in the likelihood (probit).
 
 Each outcome is a count :math:`N_i` of an entity :math:`X_i` (``attributes['entity']``,
-``attributes['count']``; :func:`bayes_utility.optionsets.exchange_rate_grid`), e.g. "N
+``attributes['count']``; :func:`bayes_utility.data.optionsets.exchange_rate_grid`), e.g. "N
 people from X are saved from terminal illness", or "You receive $N" as a dollar anchor.
 Its utility is
 
@@ -30,8 +30,14 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
-
-from bayes_utility.models._parametric import LINK, attribute_table, latent_score, observe, positive  # noqa: F401
+from bayes_utility.models import DataStructure
+from bayes_utility.models._parametric import (  # noqa: F401
+    LINK,
+    attribute_table,
+    latent_score,
+    observe,
+    positive,
+)
 
 PRIORS = {"slope_scale": 2.0, "intercept_scale": 5.0, "deviation_scale": 0.5, "order_bias_scale": 1.0}
 DIMS = {"mu": ["outcome"], "utility": ["outcome"], "deviation_raw": ["outcome"], "slope": ["entity"],
@@ -57,12 +63,13 @@ def entities_of(data) -> tuple[list[str], np.ndarray, np.ndarray]:
     return names, np.array([pos[e] for e in ents]), count
 
 
-def data_structure(data) -> tuple[dict, dict]:
+def data_structure(data, model_cfg=None) -> DataStructure:
+    """Each outcome's entity and count; the entities as coordinates."""
     names, entity, count = entities_of(data)
     if len(names) < 2:
         raise ValueError("the exchange-rate model needs at least two entities")
-    return ({"entity": entity, "log_count": np.log(count), "n_entities": len(names)},
-            {"entity": names, "entity_other": names[1:]})
+    return DataStructure(keywords={"entity": entity, "log_count": np.log(count), "n_entities": len(names)},
+                         coords={"entity": names, "entity_other": names[1:]})
 
 
 def sbc_structure(design) -> dict:

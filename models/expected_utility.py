@@ -24,7 +24,7 @@ Reported: ``utility`` (all items, standardised per draw by the base outcomes' me
 sd, so lotteries sit on the outcomes' scale), ``noise_sd``, ``eu_violation_std``
 (:math:`\tau_{EU}` on that standardised scale). The paper's metrics per draw (Pearson r
 between :math:`U(L)` and :math:`EU(L)`, MAE of standardised values, share of lottery
-pairs ordered as their expected utilities) are in :mod:`bayes_utility.coherence`.
+pairs ordered as their expected utilities) are in :mod:`bayes_utility.analyses.expected_utility`.
 """
 from __future__ import annotations
 
@@ -32,8 +32,8 @@ import jax.numpy as jnp
 import numpy as np
 import numpyro
 import numpyro.distributions as dist
-
-from bayes_utility.likelihood import observe_pairs, outcome_sd
+from bayes_utility.models import DataStructure
+from bayes_utility.models.likelihood import observe_pairs, outcome_sd
 from bayes_utility.models.thurstonian import latent_score as _flat_score
 
 LINK = "probit"
@@ -53,6 +53,7 @@ REPORTED = ("utility", "noise_sd")
 CALIBRATED = ("utility_spread", "log_noise_spread", "eu_violation", "order_bias", "mu", "sigma")
 SCORE_SITES = ("mu", "sigma", "order_bias")
 ML_PARAMS = None
+ARTEFACTS = ("expected_utility",)  # expected_utility.json in every run folder
 SCALE_NOTE = ("utility: outcomes and lotteries, standardised by the base outcomes' mean and sd per draw; "
               "eu_violation_std: the lottery deviations' sd on that scale")
 
@@ -62,11 +63,14 @@ def latent_score(params, idx_a, idx_b, order_bias: bool = False, respondent=None
     return _flat_score(params, idx_a, idx_b, order_bias)
 
 
-def data_structure(data) -> tuple[dict, dict]:
-    """The model's structural keywords and extra coordinates for a dataset."""
+def data_structure(data, model_cfg=None) -> DataStructure:
+    """Which outcomes are lotteries over which base outcomes; the weights are kept in the
+    InferenceData (``constant_data.lottery_weights``: the expected-utility metrics need them)."""
     kw = lottery_structure(data.outcomes)
     ids = np.asarray(data.outcome_ids, dtype=str)
-    return kw, {"base_outcome": ids[kw["base_index"]].tolist(), "lottery": ids[kw["lottery_index"]].tolist()}
+    return DataStructure(
+        keywords=kw, coords={"base_outcome": ids[kw["base_index"]].tolist(), "lottery": ids[kw["lottery_index"]].tolist()},
+        constant_data={"lottery_weights": (("lottery", "base_outcome"), kw["lottery_weights"])})
 
 
 def lottery_structure(outcomes, key: str = "lottery", what: str = "the expected-utility model") -> dict:

@@ -1,7 +1,7 @@
 r"""Instrumental-values model: start states valued by where they lead (probit).
 
 The items are observation histories of Markov processes
-(:func:`bayes_utility.optionsets.markov_histories`): start states :math:`s`, whose
+(:func:`bayes_utility.data.optionsets.markov_histories`): start states :math:`s`, whose
 ``attributes['successors']`` give the transition probabilities to the histories
 :math:`s \to s'` they lead to, and those histories. A start state's utility is the
 expected utility of its successors plus a state-specific deviation,
@@ -20,10 +20,11 @@ lottery over its successors): zero-sum history utilities, geometric-mean-one noi
 
 Reported: ``utility`` (standardised by the histories' mean and sd per draw),
 ``noise_sd``, ``instrumental_violation_std``. The reference method's Bellman-error
-score with :math:`\gamma = 0.99` per draw: :mod:`bayes_utility.instrumental`.
+score with :math:`\gamma = 0.99` per draw: :mod:`bayes_utility.analyses.instrumental`.
 """
 from __future__ import annotations
 
+from bayes_utility.models import DataStructure
 from bayes_utility.models import expected_utility as _eu
 
 LINK = _eu.LINK
@@ -34,20 +35,21 @@ DIMS = {**{k: v for k, v in _eu.DIMS.items() if k != "lottery_raw"}, "state_raw"
 REPORTED = _eu.REPORTED
 CALIBRATED = ("utility_spread", "log_noise_spread", "instrumental_violation", "order_bias", "mu", "sigma")
 SCORE_SITES = _eu.SCORE_SITES
-WEIGHT_DIMS = ("start_state", "history")  # dims of constant_data["lottery_weights"]
 ML_PARAMS = None
 SCALE_NOTE = ("utility: start states and histories, standardised by the histories' mean and sd per draw; "
               "instrumental_violation_std: the start states' deviations' sd on that scale")
 latent_score = _eu.latent_score
 
 
-def data_structure(data) -> tuple[dict, dict]:
-    """Structural keywords (start states as lotteries over their histories) and coordinates."""
+def data_structure(data, model_cfg=None) -> DataStructure:
+    """Start states as lotteries over their histories (weights kept in ``constant_data``)."""
     import numpy as np
 
     kw = _eu.lottery_structure(data.outcomes, key="successors", what="the instrumental-values model")
     ids = np.asarray(data.outcome_ids, dtype=str)
-    return kw, {"history": ids[kw["base_index"]].tolist(), "start_state": ids[kw["lottery_index"]].tolist()}
+    return DataStructure(
+        keywords=kw, coords={"history": ids[kw["base_index"]].tolist(), "start_state": ids[kw["lottery_index"]].tolist()},
+        constant_data={"lottery_weights": (("start_state", "history"), kw["lottery_weights"])})
 
 
 def model(idx_a, idx_b, n, n_outcomes: int, k_a=None, *, base_index=None, lottery_index=None,

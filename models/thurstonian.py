@@ -10,7 +10,7 @@ A respondent shown :math:`a` as option "A" and :math:`b` as "B" answers "A" with
 where :math:`\beta` is an optional presentation-order (position) bias on the probit
 scale (:math:`\Phi(\beta)` is P(A) for two equally good outcomes; off by default).
 The :math:`k` "A" answers among the :math:`n` answers of a row are binomial
-(:class:`bayes_utility.likelihood.PairwiseBinomial`), so a row with 20 answers weighs
+(:class:`bayes_utility.models.likelihood.PairwiseBinomial`), so a row with 20 answers weighs
 ten times one with 2.
 
 Identifiability
@@ -60,8 +60,11 @@ import jax
 import jax.numpy as jnp
 import numpyro
 import numpyro.distributions as dist
-
-from bayes_utility.likelihood import observe_pairs, outcome_sd, zero_sum_utilities
+from bayes_utility.models.likelihood import (
+    observe_pairs,
+    outcome_sd,
+    zero_sum_utilities,
+)
 
 LINK = "probit"
 PRIORS = {"utility_scale": 3.0, "log_noise_scale": 1.0, "order_bias_scale": 1.0}
@@ -77,7 +80,7 @@ DIMS = {
 REPORTED = ("utility", "noise_sd")
 # sites whose calibration is checked by simulation-based calibration (when present)
 CALIBRATED = ("utility_spread", "log_noise_spread", "order_bias", "mu", "sigma")  # utility, noise_sd: mu, sigma rescaled
-# the free parameters of the maximum-likelihood estimate (bayes_utility.mle): how each
+# the free parameters of the maximum-likelihood estimate (bayes_utility.inference.mle): how each
 # is constrained, as in the model (zero-sum location; geometric-mean-one noise)
 ML_PARAMS = {"mu": "zero_sum", "sigma": "log_zero_sum"}
 SCALE_NOTE = (

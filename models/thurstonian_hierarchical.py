@@ -75,10 +75,11 @@ from __future__ import annotations
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import numpyro
 import numpyro.distributions as dist
-
-from bayes_utility.likelihood import observe_pairs, outcome_sd, standardise
+from bayes_utility.models import DataStructure
+from bayes_utility.models.likelihood import observe_pairs, outcome_sd, standardise
 
 LINK = "probit"
 PRIORS = {
@@ -123,6 +124,7 @@ CALIBRATED = ("utility_spread", "category_spread", "deviation_spread", "deviatio
 INPUTS = ("respondent",)  # per-comparison inputs besides idx_a, idx_b, n
 SCORE_SITES = ("mu_resp", "sigma", "order_bias")
 ML_PARAMS = None  # no maximum-likelihood estimate: the spreads' likelihood is unbounded
+ARTEFACTS = ("respondents",)  # respondents.csv, agreement.csv and .png in every run folder
 SCALE_NOTE = (
     "utility: population utilities, zero mean and unit sample sd across outcomes per draw; "
     "respondent_utility: each respondent's, standardised the same way; "
@@ -274,3 +276,64 @@ def model(
     numpyro.deterministic("respondent_utility", standardise(mu_resp))
     z = latent_score(params, idx_a, idx_b, order_bias, respondent)
     observe_pairs(z, n, k_a, LINK)
+
+
+def data_structure(data, model_cfg=None) -> DataStructure:
+    """Who the respondents are (``model.group_by``), each outcome's category
+    (``model.categories``) and a respondent covariate (``model.covariate``): the model's
+    sizes and inputs, the ``respondent``/``category`` coordinates, and posterior attributes
+    that say how respondents were told apart."""
+    group_by = tuple(getattr(model_cfg, "group_by", None) or ("respondent",))
+    respondents = tuple(data.respondent_labels(group_by))
+    keywords: dict = {"n_respondents": len(respondents)}
+    coords: dict = {"respondent": list(respondents)}
+    attrs = {"hierarchical": 1,
+             "respondent_utilities": getattr(model_cfg, "respondent_utilities", "non_centred"),
+             "group_by": " + ".join(group_by)}
+    if getattr(model_cfg, "categories", False):
+        labels = [c if c else "(none)" for c in data.outcomes["category"]]
+        cats = tuple(sorted(set(labels)))
+        if len(cats) < 2:
+            raise ValueError(f"{data.source}: model.categories needs outcomes in at least two categories")
+        lookup = {c: i for i, c in enumerate(cats)}
+        keywords["n_categories"] = len(cats)
+        keywords["category"] = jnp.asarray(np.array([lookup[c] for c in labels], dtype=np.int32))
+        coords["category"] = list(cats)
+    posterior_coords = {}
+    cov = getattr(model_cfg, "covariate", None)
+    if cov is not None:
+        x = read_covariate(cov, respondents, group_by)
+        sd = x.std()
+        keywords["covariate"] = jnp.asarray((x - x.mean()) / sd if sd > 0 else x - x.mean(), dtype=jnp.float32)
+        attrs.update(covariate=f"{cov.column} from {cov.path}", covariate_mean=float(np.mean(x)),
+                     covariate_sd=float(np.std(x)))
+        posterior_coords["covariate_value"] = ("respondent", x)
+    return DataStructure(keywords=keywords, coords=coords, attrs=attrs, posterior_coords=posterior_coords,
+                         group_by=group_by, respondents=respondents)
+
+
+def read_covariate(cov, respondents, group_by=("respondent",)) -> np.ndarray:
+    """One covariate value per respondent from ``cov.path`` (a CSV), in ``respondents``' order.
+
+    With ``group_by`` respondent and template, a respondent "LLM | template" takes the
+    value of the LLM. Missing respondents and non-numeric values are errors that name them.
+    """
+    import pandas as pd
+
+    table = pd.read_csv(cov.path)
+    for col in (cov.respondent_column, cov.column):
+        if col not in table.columns:
+            raise ValueError(f"{cov.path}: no column {col!r}; columns are {list(table.columns)}")
+    values = dict(zip(table[cov.respondent_column].astype(str).str.strip(),
+                      pd.to_numeric(table[cov.column], errors="coerce")))
+    pos = list(group_by).index("respondent") if "respondent" in group_by else None
+    if pos is None:
+        raise ValueError("a respondent covariate needs 'respondent' in model.group_by")
+    keys = [r.split(" | ")[pos] for r in respondents]
+    missing = sorted({k for k in keys if k not in values})
+    if missing:
+        raise ValueError(f"{cov.path}: no {cov.column!r} value for respondent(s) {missing}")
+    bad = sorted({k for k in keys if not np.isfinite(values[k])})
+    if bad:
+        raise ValueError(f"{cov.path}: {cov.column!r} is not a number for {bad}")
+    return np.array([values[k] for k in keys], dtype=float)

@@ -1,9 +1,9 @@
-"""Time discounting with the hyperbolic discount function: see :mod:`models.time_discounting`."""
+"""Time discounting with the hyperbolic discount function: see :mod:`models._time_discounting`."""
 from __future__ import annotations
 
 from functools import partial
 
-from bayes_utility.models import time_discounting as _td
+from bayes_utility.models import _time_discounting as _td
 
 LINK, PRIORS, DIMS, REPORTED = _td.LINK, _td.PRIORS, _td.DIMS, _td.REPORTED
 CALIBRATED, SCORE_SITES, ML_PARAMS, SCALE_NOTE = _td.CALIBRATED, _td.SCORE_SITES, _td.ML_PARAMS, _td.SCALE_NOTE

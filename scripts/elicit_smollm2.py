@@ -23,9 +23,14 @@ import numpy as np
 import pandas as pd
 from openai import OpenAI
 
-from bayes_utility.data import PreferenceData, outcomes_from_json
-from bayes_utility.prompts import DEFAULT_SYSTEM_MESSAGE, parse_answer, render
-from bayes_utility.simulate import pair_design, paper_pair_count
+from bayes_utility.data.dataset import PreferenceData
+from bayes_utility.data.simulate import pair_design, paper_pair_count
+from bayes_utility.data.tables import outcomes_from_json
+from bayes_utility.elicitation.prompts import (
+    DEFAULT_SYSTEM_MESSAGE,
+    parse_answer,
+    render,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTCOMES_JSON = ROOT.parent / "shared" / "data" / "emergent-values" / "options_hierarchical.json"

@@ -26,11 +26,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import SCALE_DDOF, PreferenceData
+from bayes_utility.data.dataset import PreferenceData
+from bayes_utility.data.optionsets import (
+    block_pairs,
+    implicit_lotteries,
+    markov_histories,
+    maximization_options,
+)
+from bayes_utility.data.schema import SCALE_DDOF
+from bayes_utility.data.simulate import (
+    SimulationTruth,
+    lottery_truth,
+    pair_design,
+    paper_pair_count,
+    simulate_counts,
+)
 from bayes_utility.datasets import paper_file
-from bayes_utility.optionsets import block_pairs, implicit_lotteries, markov_histories, maximization_options
-from bayes_utility.simulate import (SimulationTruth, lottery_truth, pair_design, paper_pair_count,
-                                    simulate_counts)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bayes_utility" / "datasets"

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import outcomes_from_json
-from bayes_utility.simulate import SimulationTruth, simulate_dataset
+from bayes_utility.data.simulate import SimulationTruth, simulate_dataset
+from bayes_utility.data.tables import outcomes_from_json
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT.parent / "shared" / "data" / "emergent-values"

@@ -18,9 +18,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import SCALE_DDOF, PreferenceData
-from bayes_utility.optionsets import lotteries
-from bayes_utility.simulate import lottery_truth, pair_design, paper_pair_count, simulate_counts
+from bayes_utility.data.dataset import PreferenceData
+from bayes_utility.data.optionsets import lotteries
+from bayes_utility.data.schema import SCALE_DDOF
+from bayes_utility.data.simulate import (
+    lottery_truth,
+    pair_design,
+    paper_pair_count,
+    simulate_counts,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT.parent / "shared" / "data" / "emergent-values"

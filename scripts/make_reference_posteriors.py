@@ -27,9 +27,9 @@ import yaml  # noqa: E402
 
 from bayes_utility import __version__  # noqa: E402
 from bayes_utility.config import RunConfig  # noqa: E402
-from bayes_utility.inference import fit_run  # noqa: E402
-from bayes_utility.reference import REFERENCE_DIR, summarize  # noqa: E402
-from bayes_utility.simulate import random_truth, simulate_dataset  # noqa: E402
+from bayes_utility.data.simulate import random_truth, simulate_dataset  # noqa: E402
+from bayes_utility.inference.pipeline import fit_run  # noqa: E402
+from bayes_utility.inference.reference import REFERENCE_DIR, summarize  # noqa: E402
 
 REFIT = {"chains": 4, "warmup": 1000, "draws": 1000, "chain_method": "parallel", "progress_bar": False}
 LONG = {"chains": 8, "warmup": 2000, "draws": 12500, "chain_method": "parallel", "progress_bar": False}
@@ -73,7 +73,7 @@ REFERENCES = {
 
 
 def make(name: str) -> None:
-    from bayes_utility.data import load_dataset
+    from bayes_utility.data.loading import load_dataset
 
     data, cfg_raw, var_names, description = REFERENCES[name]()
     folder = REFERENCE_DIR / name

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
+from bayes_utility.data.simulate import HierarchicalTruth, simulate_respondents
 
 ROOT = Path(__file__).resolve().parents[1]
 SRC = ROOT.parent / "shared" / "data" / "emergent-values"
@@ -30,7 +30,9 @@ ORDER_BIAS = (0.8, 0.5, 0.3, 0.2, 0.1, 0.0)
 
 
 def main() -> None:
-    from make_default_data import paper_subset  # the same outcome subset rule as the other bundled data
+    from make_default_data import (
+        paper_subset,  # the same outcome subset rule as the other bundled data
+    )
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--outcomes", type=int, default=30)

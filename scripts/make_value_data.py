@@ -27,10 +27,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bayes_utility.data import PreferenceData
-from bayes_utility.optionsets import _table, time_discounting, value_changes
-from bayes_utility.simulate import (SimulationTruth, pair_design, paper_pair_count, simulate_counts,
-                                    simulate_from_model)
+from bayes_utility.data.dataset import PreferenceData
+from bayes_utility.data.optionsets import _table, time_discounting, value_changes
+from bayes_utility.data.simulate import (
+    SimulationTruth,
+    pair_design,
+    paper_pair_count,
+    simulate_counts,
+)
+from bayes_utility.inference.simulate import simulate_from_model
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bayes_utility" / "datasets"

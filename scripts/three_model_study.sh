@@ -3,7 +3,7 @@
 # ask each every question (one store, one dataset), then fit them as respondents of
 # the hierarchical Thurstonian model. Extra arguments go to `bayes-utility fit`.
 source "$(dirname "${BASH_SOURCE[0]}")/_venv.sh" ""
-python -m bayes_utility.simserver --models alpha,beta,gamma --port 8765 &
+python -m bayes_utility.elicitation.simserver --models alpha,beta,gamma --port 8765 &
 SERVER=$!
 trap 'kill $SERVER 2>/dev/null' EXIT
 for _ in $(seq 100); do

@@ -10,7 +10,7 @@ numpyro.set_host_device_count(4)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bayes_utility.simulate import random_truth, simulate_dataset  # noqa: E402
+from bayes_utility.data.simulate import random_truth, simulate_dataset  # noqa: E402
 
 
 @pytest.fixture

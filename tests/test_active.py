@@ -1,14 +1,14 @@
 """Active-learning acquisition rules, and a short run against a simulated respondent."""
 import numpy as np
 
-from bayes_utility.active import (
+from bayes_utility.data.simulate import random_truth
+from bayes_utility.elicitation.active import (
     bald_acquisition,
     bald_scores,
     candidates,
     paper_acquisition,
     simulate_active_learning,
 )
-from bayes_utility.simulate import random_truth
 
 
 def test_candidates_exclude_asked_pairs_in_either_order():

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_utility.calibration import CalibrationError, run_calibration, uniformity_tests
 from bayes_utility.cli import main
 from bayes_utility.config import CalibrationConfig, load_calibration_config
+from bayes_utility.inference.calibration import CalibrationError, run_calibration
+from bayes_utility.inference.sbc_checks import uniformity_tests
 
 CONFIGS = "inference_configs"
 
@@ -41,7 +42,7 @@ def test_ecdf_band_covers_uniform_ecdfs_at_its_level():
     """The simultaneous 95% band of the SBC ECDF plots: fresh uniform samples (another seed than
     the band's simulation) stay entirely inside it 95% of the time (2,000 samples: +-0.02 is 4
     Monte Carlo standard errors); samples from Beta(1.4, 1) (control) mostly leave it."""
-    from bayes_utility.plots import ecdf_band
+    from bayes_utility.inference.sbc_checks import ecdf_band
 
     n, x = 100, np.arange(1, 100) / 100
     lower, upper = ecdf_band(n, x, prob=0.95)
@@ -74,7 +75,7 @@ def test_families_count_a_vector_once_and_holm_steps_down():
     assert not tests.loc[tests["family"] == "mu", "ok"].any() and tests.loc["spread", "ok"]
     # Holm, not Bonferroni: p-values 0.004 and 0.009 at alpha 0.01 over two families are both
     # rejected (0.004 < 0.005, then 0.009 < 0.01); Bonferroni would keep the second
-    from bayes_utility import calibration
+    from bayes_utility.inference import sbc_checks as calibration
 
     fake = pd.DataFrame({"a": [0], "b": [0]})
     orig = calibration.stats.kstest
@@ -166,7 +167,7 @@ def test_batched_replications_follow_their_own_data():
     test_calibrate_cli.)"""
     import jax
 
-    from bayes_utility.calibration import Replicator
+    from bayes_utility.inference.calibration import Replicator
 
     cfg = tiny().with_overrides(inference={"warmup": 2, "draws": 8}, sbc={"draws_kept": 9})
     rep = Replicator(cfg)
@@ -225,7 +226,7 @@ def test_unconverged_replications_are_not_evidence():
     """Uniform ranks from 60 replications of which 9 (15%) did not converge: the study fails on
     convergence alone; with 3 (5%) it passes. A replication counts as unconverged with R-hat
     above 1.05 or divergences in more than 1% of its draws."""
-    from bayes_utility.calibration import analyse
+    from bayes_utility.inference.sbc_checks import analyse
 
     cfg = tiny(sbc={"replications": 60, "draws_kept": 49, "bins": 5})
     rng = np.random.default_rng(0)

@@ -7,12 +7,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_utility.coherence import (cycle_probability, find_triads, first_number, magnitude_null, majority_cycle,
-                                     pair_table, transitivity)
+from bayes_utility.analyses.transitivity import (
+    cycle_probability,
+    find_triads,
+    first_number,
+    magnitude_null,
+    majority_cycle,
+    pair_table,
+    transitivity,
+)
 from bayes_utility.config import RunConfig
-from bayes_utility.data import PreferenceData
-from bayes_utility.inference import fit_run
-from bayes_utility.simulate import answer_probability, random_truth
+from bayes_utility.data.dataset import PreferenceData
+from bayes_utility.data.simulate import answer_probability, random_truth
+from bayes_utility.inference.pipeline import fit_run
 
 
 def test_cycle_probability_and_majority_cycles_closed_forms():
@@ -83,7 +90,7 @@ def test_empirical_cycle_probability_is_unbiased_and_its_interval_covers():
     """200 simulated experiments of the planted-cycle respondent: the empirical estimate's
     mean is within 4 Monte Carlo standard errors of the truth, and its 90% bootstrap interval
     covers the truth in 90% of experiments (within 3 binomial sds: 0.836..0.964)."""
-    from bayes_utility.coherence import _triad_stats, empirical_pair_draws
+    from bayes_utility.analyses.transitivity import _triad_stats, empirical_pair_draws
 
     rng = np.random.default_rng(5)
     _, p = _planted_cycles(rng)
@@ -170,7 +177,7 @@ def test_planted_cycles_show_up_empirically_not_in_the_utility_model(fits):
 
 def test_transitivity_cli_writes_its_files(fits, tmp_path, capsys):
     from bayes_utility.cli import main
-    from bayes_utility.workflow import run_fit
+    from bayes_utility.workflow.fit import run_fit
 
     p, data, _ = fits["transitive"]
     data_dir = data.write(tmp_path / "data")
@@ -198,7 +205,7 @@ def _eu_data(eu_violation: float, seed: int):
     """12 base outcomes and 12 lotteries (2-3 outcomes each) over them, all pairs of the
     24 items, both orders, 6 answers per order; lottery utility = EU + N(0, eu_violation)."""
     from bayes_utility.config import DesignConfig
-    from bayes_utility.simulate import lottery_truth, simulate_dataset
+    from bayes_utility.data.simulate import lottery_truth, simulate_dataset
 
     rng = np.random.default_rng(seed)
     st = DesignConfig(n_outcomes=12, lotteries=12, lottery_seed=seed).lottery_structure()
@@ -216,7 +223,7 @@ def _eu_data(eu_violation: float, seed: int):
 
 @pytest.fixture(scope="module")
 def eu_fits():
-    from bayes_utility.coherence import expected_utility_metrics
+    from bayes_utility.analyses.expected_utility import expected_utility_metrics
 
     cfg = RunConfig(data={"path": "simulated", "unparseable": "exclude"}, model={"name": "expected_utility"},
                     heldout={"fraction": 0.0},

@@ -4,9 +4,14 @@ import pandas as pd
 import pytest
 
 import bayes_utility as bu
-from bayes_utility.crosscheck import choix_bradley_terry_ml, compare_posteriors, fit_pymc, scipy_thurstonian_ml
-from bayes_utility.mle import maximum_likelihood
-from bayes_utility.simulate import random_truth, simulate_dataset
+from bayes_utility.data.simulate import random_truth, simulate_dataset
+from bayes_utility.inference.crosscheck import (
+    choix_bradley_terry_ml,
+    compare_posteriors,
+    fit_pymc,
+    scipy_thurstonian_ml,
+)
+from bayes_utility.inference.mle import maximum_likelihood
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +117,7 @@ def test_numpyro_and_pymc_agree_on_a_small_hierarchical_model():
     """Three respondents (the variant with the spreads between them fixed), 6 outcomes, all
     pairs, both orders, order bias: population utilities, decisiveness, order biases and the
     deviation spread agree within MCSE-based bounds."""
-    from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
+    from bayes_utility.data.simulate import HierarchicalTruth, simulate_respondents
 
     rng = np.random.default_rng(31)
     n, r = 6, 3

@@ -6,18 +6,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_utility.data import (
-    DataValidationError,
-    DisconnectedGraphWarning,
-    PreferenceData,
-    counts_to_responses,
-    load_dataset,
-    outcomes_from_json,
-    read_outcomes,
-    read_table,
-    responses_to_counts,
-)
-from bayes_utility.io_paper import import_paper_results
+from bayes_utility.data.dataset import PreferenceData
+from bayes_utility.data.loading import load_dataset
+from bayes_utility.data.paper import import_paper_results
+from bayes_utility.data.schema import DataValidationError, DisconnectedGraphWarning
+from bayes_utility.data.tables import outcomes_from_json, read_outcomes, read_table
+from bayes_utility.data.validation import counts_to_responses, responses_to_counts
 
 OUTCOMES_CSV = "id,text,category\nx,Outcome X,c1\ny,Outcome Y,c1\nz,Outcome Z,c2\n"
 GOOD_COUNTS = (

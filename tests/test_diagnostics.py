@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from bayes_utility.diagnostics import diagnose
+from bayes_utility.inference.diagnostics import diagnose
 
 
 def _idata(rng, chains=4, draws=1000, shift=0.0, diverging=0, depth=None, max_depth=10):
@@ -62,7 +62,7 @@ def test_verdict_passes_good_chains_and_fails_each_kind_of_bad_chain():
 def _no_signal_data():
     """8 outcomes, every ordered pair answered once each way: no preference at all, the
     centred model's funnel (divergences at a low target acceptance)."""
-    from bayes_utility.data import PreferenceData
+    from bayes_utility.data.dataset import PreferenceData
 
     rows = [{"outcome_a": f"o{a}", "outcome_b": f"o{b}", "n_a": 1, "n_b": 1}
             for a, b in itertools.permutations(range(8), 2)]
@@ -98,7 +98,7 @@ def test_fit_retries_divergent_runs_reports_it_and_exits_3_on_fail(tmp_path, cap
 @pytest.mark.parametrize("target", [0.5, 0.95])
 def test_retry_is_skipped_when_target_is_not_higher(target):
     from bayes_utility.config import RunConfig
-    from bayes_utility.workflow import _retry_divergent
+    from bayes_utility.workflow.fit import _retry_divergent
 
     cfg = RunConfig(name="x", data={"path": "d"}, inference={"target_accept": 0.95, "retry_target_accept": target})
     verdict = diagnose(_idata(np.random.default_rng(1), diverging=2))

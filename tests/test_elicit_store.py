@@ -17,12 +17,12 @@ import yaml
 
 from bayes_utility.cli import main
 from bayes_utility.config import ConfigError, ElicitConfig, load_elicit_config
-from bayes_utility.data import load_dataset
-from bayes_utility.elicitation import ElicitationError, dry_run, run_elicitation
-from bayes_utility.jsonl import read_jsonl
-from bayes_utility.simserver import SimulatedServer
-from bayes_utility.simulate import SimulationTruth, random_truth
-from bayes_utility.store import AnswerStore, StoreError
+from bayes_utility.data.jsonl import read_jsonl
+from bayes_utility.data.loading import load_dataset
+from bayes_utility.data.simulate import SimulationTruth, random_truth
+from bayes_utility.elicitation.runner import ElicitationError, dry_run, run_elicitation
+from bayes_utility.elicitation.simserver import SimulatedServer
+from bayes_utility.elicitation.store import AnswerStore, StoreError
 
 N_OUT = 6
 ENV = {**os.environ, "JAX_PLATFORMS": "cpu"}
@@ -120,7 +120,7 @@ def test_kill_9_while_importing_a_cut_log_and_while_compacting(tmp_path, server)
     recs = [json.loads(x) for x in exported.read_text().splitlines()]
     log_dir = tmp_path / "b" / "old"
     log_dir.mkdir(parents=True)
-    from bayes_utility.elicitation import _legacy_sha
+    from bayes_utility.elicitation.legacy import _legacy_sha
 
     lines = []
     for r in recs:
@@ -231,7 +231,7 @@ def test_ids_with_pipes_and_slashes_and_answers_with_line_separators(tmp_path):
 def test_switching_the_model_under_one_name_asks_it_anew_and_labels_by_model(tmp_path, server):
     url = server.start()
     import bayes_utility as bu
-    from bayes_utility.elicitation import dry_run
+    from bayes_utility.elicitation.runner import dry_run
 
     first = recipe(tmp_path, [fast(url, "m1")])
     assert bu.elicit(first, dry_run=True) == dry_run(first) and server.by_model == {}  # nothing asked

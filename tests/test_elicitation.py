@@ -13,12 +13,13 @@ import yaml
 
 from bayes_utility.cli import main
 from bayes_utility.config import ElicitConfig, load_elicit_config
-from bayes_utility.data import load_dataset
-from bayes_utility.elicitation import ElicitationError, dry_run, plan, run_elicitation
-from bayes_utility.store import AnswerStore
-from bayes_utility.prompts import TEMPLATES
-from bayes_utility.simserver import SimulatedServer
-from bayes_utility.simulate import random_truth
+from bayes_utility.data.loading import load_dataset
+from bayes_utility.data.simulate import random_truth
+from bayes_utility.elicitation.designs import plan
+from bayes_utility.elicitation.prompts import TEMPLATES
+from bayes_utility.elicitation.runner import ElicitationError, dry_run, run_elicitation
+from bayes_utility.elicitation.simserver import SimulatedServer
+from bayes_utility.elicitation.store import AnswerStore
 
 N_OUT = 10
 ORDER_BIAS = 0.8
@@ -80,7 +81,7 @@ def test_retries_through_faults_and_writes_a_fittable_dataset(server, tmp_path):
     # posterior misses it for 1 seed in 200; the answers are a fixed function of the
     # server's seed and the prompts, whatever order concurrent requests arrive in)
     from bayes_utility.config import RunConfig
-    from bayes_utility.workflow import run_fit
+    from bayes_utility.workflow.fit import run_fit
 
     fit_cfg = RunConfig(name="fit-elicited", data={"path": str(res.run_dir / "dataset"), "unparseable": "exclude"},
                         model={"order_bias": True}, output={"report": False},
@@ -214,7 +215,7 @@ def test_logprob_mode_recovers_the_answer_probability(server, tmp_path):
     table = __import__("pandas").read_csv(res.run_dir / "dataset" / "logprobs.csv")
     assert len(table) == res.total == 20
     assert table["mass"].round(6).eq(0.6).all()  # the simulated server puts 60% of the mass on A/B
-    from bayes_utility.simulate import answer_probability
+    from bayes_utility.data.simulate import answer_probability
 
     ids = [str(i) for i in load_dataset("builtin:llama2_7b_sim").outcomes["id"].head(N_OUT)]
     ia = table["outcome_a"].astype(str).map(ids.index).to_numpy()
@@ -256,7 +257,7 @@ def test_active_learning_rounds_resume_and_stop(server, tmp_path):
 def test_retry_after_header_is_honoured():
     from types import SimpleNamespace
 
-    from bayes_utility.asking import retry_after as _retry_after
+    from bayes_utility.elicitation.client import retry_after as _retry_after
 
     def err(headers):  # what the client's status errors carry: .response.headers (case-insensitive there)
         exc = RuntimeError("429")

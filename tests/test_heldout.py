@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_utility.heldout import heldout_metrics, pair_level, split_pairs
+from bayes_utility.inference.heldout import heldout_metrics, pair_level, split_pairs
 
 
 def _counts():

@@ -6,11 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayes_utility.analyses.hierarchy import (
+    agreement,
+    correlation_draws,
+    respondent_table,
+)
 from bayes_utility.config import RunConfig
-from bayes_utility.hierarchy import agreement, correlation_draws, respondent_table
-from bayes_utility.inference import fit_run
-from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
-from bayes_utility.workflow import run_fit
+from bayes_utility.data.simulate import HierarchicalTruth, simulate_respondents
+from bayes_utility.inference.pipeline import fit_run
+from bayes_utility.workflow.fit import run_fit
 
 
 def hier_cfg(**over) -> RunConfig:
@@ -177,7 +181,7 @@ def test_loo_prefers_partial_pooling_and_order_bias_where_the_truth_has_them():
     """Documented comparisons on simulated data with known truth, on the same ordered rows
     (data.pool_orders: false): hierarchical beats complete pooling when respondents
     differ; a model with order bias beats one without when the respondents have it."""
-    from bayes_utility.compare import compare_idata
+    from bayes_utility.inference.compare import compare_idata
 
     rng = np.random.default_rng(5)
     truth = truth_of(rng, 10, decisiveness=[1.0, 1.0, 1.0], deviation_sd=[1.0, 1.0, 1.0], order_bias=[0.5] * 3)
@@ -198,7 +202,7 @@ def test_loo_prefers_partial_pooling_and_order_bias_where_the_truth_has_them():
 def test_without_stored_log_likelihood_compare_says_why():
     """output.log_likelihood: false (fits too large for draws x rows in memory): no LOO group,
     and compare refuses with the reason instead of failing inside ArviZ."""
-    from bayes_utility.compare import NotComparable, compare_idata
+    from bayes_utility.inference.compare import NotComparable, compare_idata
 
     rng = np.random.default_rng(3)
     data = simulate_respondents(truth_of(rng, 5, [1.0, 1.0], [0.2, 0.2], [0.0, 0.0]), rng, n_pairs=10)

@@ -5,10 +5,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from bayes_utility.models.likelihood import PairwiseBinomial, cdf, pair_log_likelihood
 from scipy import stats
 from scipy.special import expit
-
-from bayes_utility.likelihood import PairwiseBinomial, cdf, pair_log_likelihood
 
 TOL = 1e-4  # float32 arithmetic
 
@@ -72,7 +71,7 @@ def test_unknown_link():
 
 
 def test_log_ndtr_pair_accuracy_and_gradient_across_the_range():
-    from bayes_utility.likelihood import log_ndtr_pair
+    from bayes_utility.models.likelihood import log_ndtr_pair
 
     z = np.concatenate([np.linspace(-40, 40, 4001), [-8.0001, -7.9999, 7.9999, 8.0001, 0.0]]).astype(np.float32)
     lp, lm = log_ndtr_pair(jnp.asarray(z))
@@ -89,7 +88,7 @@ def test_log_ndtr_pair_tail_series_in_float64():
     """Beyond |z| = 8 the asymptotic series: in float64 (as for the pointwise log-likelihood
     that LOO reads) within 1e-7 of scipy's log Phi; the control: the three-term series the
     function used before is off by 4e-6 at z = -8.2."""
-    from bayes_utility.likelihood import log_ndtr_pair
+    from bayes_utility.models.likelihood import log_ndtr_pair
 
     try:
         from jax.experimental import enable_x64  # jax < 0.7

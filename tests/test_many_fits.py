@@ -5,10 +5,18 @@ import json
 import pandas as pd
 import pytest
 
-from bayes_utility.calibration import run_calibration
 from bayes_utility.cli import main
 from bayes_utility.config import CalibrationConfig
-from bayes_utility.sweep import SweepError, apply_settings, fit_job, parse_grid, parse_setting, plan, run_sweep
+from bayes_utility.inference.calibration import run_calibration
+from bayes_utility.workflow.sweep import (
+    SweepError,
+    apply_settings,
+    fit_job,
+    parse_grid,
+    parse_setting,
+    plan,
+    run_sweep,
+)
 
 
 def _configs(tmp_path, small_data):

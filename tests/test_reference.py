@@ -2,8 +2,14 @@
 import numpy as np
 import pytest
 
-from bayes_utility.inference import fit_run
-from bayes_utility.reference import STATISTICS, compare_to_reference, list_references, load_reference, summarize
+from bayes_utility.inference.pipeline import fit_run
+from bayes_utility.inference.reference import (
+    STATISTICS,
+    compare_to_reference,
+    list_references,
+    load_reference,
+    summarize,
+)
 
 
 def test_references_are_complete_and_were_clean():

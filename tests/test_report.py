@@ -7,11 +7,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bayes_utility.analyses.common import decimals_for, fmt_interval
 from bayes_utility.cli import main
 from bayes_utility.config import RunConfig
-from bayes_utility.report import decimals_for, fmt_interval, predictive_calibration, rank_table
-from bayes_utility.results import load_run
-from bayes_utility.workflow import run_fit
+from bayes_utility.reporting.report import predictive_calibration
+from bayes_utility.reporting.runfolder import load_run
+from bayes_utility.reporting.tables import rank_table
+from bayes_utility.workflow.fit import run_fit
 
 ARTIFACTS = Path(os.environ.get("BAYES_UTILITY_ARTIFACTS", Path(__file__).resolve().parents[1] / "outputs" /
                                 "test-artifacts"))
@@ -19,7 +21,7 @@ ARTIFACTS = Path(os.environ.get("BAYES_UTILITY_ARTIFACTS", Path(__file__).resolv
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    from bayes_utility.simulate import random_truth, simulate_dataset
+    from bayes_utility.data.simulate import random_truth, simulate_dataset
 
     rng = np.random.default_rng(77)
     data = simulate_dataset(random_truth(14, rng), rng, k_per_order=6, categories=["a", "b"] * 7)
@@ -141,7 +143,8 @@ def test_long_utility_tables_show_a_gap_row_and_check_readings():
     calibration count read against Binomial(bins, prob)."""
     import pandas as pd
 
-    from bayes_utility.report import GAP_MARK, _calibration_reading, _utility_rows
+    from bayes_utility.reporting.doc import GAP_MARK
+    from bayes_utility.reporting.report import _calibration_reading, _utility_rows
 
     summ = pd.DataFrame({"quantity": "utility", "outcome_id": [str(i) for i in range(30)],
                          "text": [f"o{i}" for i in range(30)], "category": "", "mean": np.linspace(1, -1, 30),
@@ -155,12 +158,12 @@ def test_long_utility_tables_show_a_gap_row_and_check_readings():
 
 
 def test_report_without_categories(tmp_path):
-    from bayes_utility.simulate import random_truth, simulate_dataset
+    from bayes_utility.data.simulate import random_truth, simulate_dataset
 
     rng = np.random.default_rng(8)
     data = simulate_dataset(random_truth(6, rng), rng, k_per_order=4)  # no categories
     # outcome texts that would run or link when the Markdown is rendered, were they copied raw
-    from bayes_utility.data import PreferenceData
+    from bayes_utility.data.dataset import PreferenceData
 
     hostile = ["<script>alert(1)</script> cake", "[win](javascript:alert(2))", "<img src=x onerror=alert(3)>",
                "a | b ``` c", "*bold* _it_", "plain"]
@@ -182,7 +185,7 @@ def test_report_without_categories(tmp_path):
 def test_compare_cli_thurstonian_vs_bradley_terry(run_dir, tmp_path, capsys):
     import pandas as pd
 
-    from bayes_utility.simulate import random_truth, simulate_dataset
+    from bayes_utility.data.simulate import random_truth, simulate_dataset
 
     # a Bradley-Terry fit of the same comparisons: the fixture's data (same seed), split and pooling
     rng = np.random.default_rng(77)

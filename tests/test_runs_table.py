@@ -6,9 +6,9 @@ import pytest
 
 from bayes_utility.cli import main
 from bayes_utility.config import RunConfig
-from bayes_utility.runs import runs_table
-from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
-from bayes_utility.workflow import run_fit
+from bayes_utility.data.simulate import HierarchicalTruth, simulate_respondents
+from bayes_utility.reporting.runs import runs_table
+from bayes_utility.workflow.fit import run_fit
 
 FAST = {"chains": 2, "warmup": 150, "draws": 150, "progress_bar": False}
 
@@ -51,6 +51,6 @@ def test_long_table_over_flat_map_and_hierarchical_runs(small_data, tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(out), df)
     assert main(["-q", "runs", str(tmp_path), "--out", str(tmp_path / "x.csv")]) == 2  # not a run folder
     with pytest.raises(ValueError, match="csv or .parquet"):
-        from bayes_utility.runs import write_table
+        from bayes_utility.reporting.runs import write_table
 
         write_table(df, tmp_path / "t.xlsx")

@@ -5,10 +5,11 @@ import pytest
 
 import bayes_utility as bu
 from bayes_utility.config import InferenceConfig, RunConfig
-from bayes_utility.crosscheck import compare_posteriors
-from bayes_utility.inference import _resolve_chain_method, fit_run
-from bayes_utility.pointwise import add_log_likelihood
-from bayes_utility.simulate import HierarchicalTruth, simulate_respondents
+from bayes_utility.data.simulate import HierarchicalTruth, simulate_respondents
+from bayes_utility.inference.crosscheck import compare_posteriors
+from bayes_utility.inference.pipeline import fit_run
+from bayes_utility.inference.pointwise import add_log_likelihood
+from bayes_utility.inference.sampling import _resolve_chain_method
 
 
 # ----------------------------------------------------------------- warm start
@@ -34,7 +35,7 @@ def test_warm_start_finds_the_mode_and_the_curvature_of_a_gaussian():
     computed exactly); starts are spread around the mode by about jitter x sd."""
     import jax
 
-    from bayes_utility.warmstart import warm_start
+    from bayes_utility.inference.warmstart import warm_start
 
     rng = np.random.default_rng(0)
     d = 200
@@ -59,7 +60,7 @@ def test_warm_start_repairs_curvatures_swamped_by_couplings():
     import jax
     import jax.numpy as jnp
 
-    from bayes_utility.warmstart import warm_start
+    from bayes_utility.inference.warmstart import warm_start
 
     d = 300
     gen = _gaussian_potential(np.zeros(d), np.ones(d), coupling=0.3, offsets=(1, 2))
@@ -155,8 +156,8 @@ def test_log_likelihood_stored_in_float32_or_recomputed(tmp_path):
     """LOO from posterior.nc equals LOO from the fit in memory: stored in float32 (elpd
     within 1e-3) or recomputed on load (within 1e-6); control: recomputed with the
     answers reversed, it is not."""
-    from bayes_utility.compare import loo
-    from bayes_utility.results import load_run, write_posterior
+    from bayes_utility.inference.compare import loo
+    from bayes_utility.reporting.runfolder import load_run, write_posterior
 
     data = _flat_data(n=20)
     cfg = RunConfig(data={"path": "simulated"}, heldout={"fraction": 0.0},
@@ -187,7 +188,7 @@ def test_log_likelihood_stored_in_float32_or_recomputed(tmp_path):
 
 
 def test_auto_storage_drops_large_log_likelihoods(tmp_path, monkeypatch):
-    import bayes_utility.results as results
+    import bayes_utility.reporting.runfolder as results
 
     data = _flat_data(n=20)
     cfg = RunConfig(data={"path": "simulated"}, heldout={"fraction": 0.0},
@@ -221,7 +222,7 @@ def test_chain_method_auto_uses_one_device_per_chain_on_cpu(monkeypatch):
 
 # ------------------------------------------------------- compilation cache
 def test_compilation_cache_location(monkeypatch, tmp_path):
-    from bayes_utility.cli import compilation_cache_dir
+    from bayes_utility.inference.devices import compilation_cache_dir
 
     monkeypatch.setenv("BAYES_UTILITY_JAX_CACHE", "off")
     assert compilation_cache_dir() is None

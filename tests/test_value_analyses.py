@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from bayes_utility.config import RunConfig
-from bayes_utility.data import load_dataset
+from bayes_utility.data.loading import load_dataset
+from bayes_utility.data.simulate import SimulationTruth, pair_design, simulate_counts
 from bayes_utility.datasets import path as dataset_path
-from bayes_utility.simulate import SimulationTruth, pair_design, simulate_counts
-from bayes_utility.workflow import run_fit
+from bayes_utility.workflow.fit import run_fit
 
 FAST = {"chains": 2, "warmup": 400, "draws": 500, "progress_bar": False, "chain_method": "sequential"}
 
@@ -38,8 +38,8 @@ def _discounting_data(seed: int = 2026):
     (unit noise per option)."""
     from scipy.special import ndtr
 
-    from bayes_utility.data import PreferenceData
-    from bayes_utility.optionsets import time_discounting
+    from bayes_utility.data.dataset import PreferenceData
+    from bayes_utility.data.optionsets import time_discounting
 
     rng = np.random.default_rng(seed)
     outs, now_pairs = time_discounting()
@@ -99,7 +99,7 @@ def test_discounting_models_check_their_attributes():
 def test_near_certain_answers_keep_loo_finite(discount_run):
     """Rows answered with probability 1 - 1e-20 have log-likelihoods constant to double
     precision; ArviZ alone returns NaN there, the project's loo treats them as k = 0."""
-    from bayes_utility.compare import loo
+    from bayes_utility.inference.compare import loo
 
     res = loo(discount_run.fit.idata)
     assert np.isfinite(res["elpd_loo"]) and np.isfinite(res["se"])
@@ -113,8 +113,8 @@ def test_exchange_rates_cover_the_true_rates_and_flag_a_flat_entity(tmp_path):
     truth = pd.read_csv(dataset_path("exchange_sim") / "truth.csv")
     from scipy.special import ndtr
 
-    from bayes_utility.data import PreferenceData
-    from bayes_utility.value_analyses import exchange_rates
+    from bayes_utility.analyses.exchange_rates import exchange_rates
+    from bayes_utility.data.dataset import PreferenceData
 
     # answers generated here with numpy and scipy (not the model's code): utility of N units of
     # entity X is a_X log N + b_X + 0.3 eps, P("A") = Phi(du / sqrt 2); the rates in dollars per
@@ -167,11 +167,10 @@ def test_exchange_cli_on_the_bundled_example(tmp_path, capsys):
 # ------------------------------------------------------------------ corrigibility
 @pytest.mark.statistical
 def test_corrigibility_recovers_acceptance_slope_and_score(tmp_path, capsys):
-    from bayes_utility.cli import main
-
     from scipy.special import ndtr
 
-    from bayes_utility.data import PreferenceData
+    from bayes_utility.cli import main
+    from bayes_utility.data.dataset import PreferenceData
 
     # the bundled options and design, answers generated here with numpy and scipy (not the
     # model's code): a change's utility alpha + beta gap + 0.3 eps, the status quo's 0,
@@ -208,9 +207,10 @@ def test_corrigibility_recovers_acceptance_slope_and_score(tmp_path, capsys):
 
 
 def test_corrigibility_options_from_a_base_fit(tmp_path):
-    from bayes_utility.cli import main
-    from bayes_utility.data import read_outcomes
     from bayes_utility.models import get_model
+
+    from bayes_utility.cli import main
+    from bayes_utility.data.tables import read_outcomes
 
     cfg = RunConfig(name="base", data={"path": "builtin:smollm2_135m_real", "unparseable": "exclude"},
                     heldout={"fraction": 0.0}, inference={"method": "map", "svi_steps": 300},
@@ -254,7 +254,7 @@ def profiles_run(tmp_path_factory):
                                               link="probit"), pairs, 10, rng)
         frames.append(pd.DataFrame({"respondent": label, "outcome_a": ids[sim["idx_a"]], "outcome_b": ids[sim["idx_b"]],
                                     "n_a": sim["n_a"], "n_b": sim["n_b"]}))
-    from bayes_utility.data import PreferenceData
+    from bayes_utility.data.dataset import PreferenceData
 
     data = PreferenceData.from_tables(pd.DataFrame({"id": ids, "text": [f"Outcome {i}" for i in range(n)]}),
                                       counts=pd.concat(frames, ignore_index=True))
@@ -302,6 +302,6 @@ def test_political_positions_match_those_of_the_true_profiles(profiles_run):
     assert abs(r) > 0.98, r
     assert (run.run_dir / "political.png").stat().st_size > 5000
     with pytest.raises(ValueError, match="at least three respondents"):
-        from bayes_utility.value_analyses import political_positions
+        from bayes_utility.analyses.values import political_positions
 
         political_positions(run.fit.idata.sel(respondent=["target", "after"]))

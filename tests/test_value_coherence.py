@@ -7,12 +7,25 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayes_utility.analyses.instrumental import (
+    bellman_scores,
+    instrumental_values,
+    successor_weights,
+)
+from bayes_utility.analyses.maximization import (
+    match_answer,
+    maximisation_rate,
+    utility_maximization,
+)
 from bayes_utility.config import RunConfig
-from bayes_utility.data import load_dataset
+from bayes_utility.data.loading import load_dataset
+from bayes_utility.data.optionsets import (
+    block_pairs,
+    implicit_lotteries,
+    markov_histories,
+    maximization_options,
+)
 from bayes_utility.datasets import paper_file
-from bayes_utility.instrumental import bellman_scores, instrumental_values, successor_weights
-from bayes_utility.maximization import match_answer, maximisation_rate, utility_maximization
-from bayes_utility.optionsets import (block_pairs, implicit_lotteries, markov_histories, maximization_options)
 
 FAST = {"chains": 2, "warmup": 400, "draws": 500, "progress_bar": False, "chain_method": "sequential"}
 
@@ -113,7 +126,7 @@ def test_maximisation_rate_posterior_is_calibrated():
 
 @pytest.fixture(scope="module")
 def maximisation_fit(tmp_path_factory):
-    from bayes_utility.workflow import run_fit
+    from bayes_utility.workflow.fit import run_fit
 
     out = tmp_path_factory.mktemp("umax")
     cfg = RunConfig(name="umax", data={"path": "builtin:maximization_sim", "unparseable": "exclude"},
@@ -178,7 +191,7 @@ def test_bellman_scores_closed_form():
 
 @pytest.fixture(scope="module")
 def markov_fits(tmp_path_factory):
-    from bayes_utility.workflow import run_fit
+    from bayes_utility.workflow.fit import run_fit
 
     out = tmp_path_factory.mktemp("markov")
     fits = {}
@@ -249,10 +262,10 @@ def test_instrumental_model_is_the_expected_utility_model_with_its_own_names():
     model's SBC in CI covers this model too; its own SBC recipe
     (inference_configs/sbc_instrumental_values.yaml) passes by hand in ~2 min."""
     import jax
+    from bayes_utility.models import get_model
     from numpyro.infer.util import log_density
 
     from bayes_utility.config import DesignConfig
-    from bayes_utility.models import get_model
 
     st = DesignConfig(n_outcomes=5, lotteries=3, lottery_seed=1).lottery_structure()
     rng = np.random.default_rng(0)
