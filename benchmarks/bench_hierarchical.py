@@ -52,11 +52,11 @@ def time_gradient(data, seed: int) -> None:
     from numpyro.infer.util import initialize_model
 
     from bayes_utility.config import ModelConfig
-    from bayes_utility.inference.sampling import _inputs, _model_args, _model_fn
+    from bayes_utility.inference.sampling import _inputs, _model_args, bind_model
 
     mcfg = ModelConfig(name="thurstonian_hierarchical", order_bias=True)
     structure = structure_of(get_model(mcfg.name), data, mcfg)
-    _, fn = _model_fn(mcfg, data.n_outcomes, structure=structure.keywords)
+    _, fn = bind_model(mcfg, data.n_outcomes, structure=structure.keywords)
     arr, _ = data.arrays("exclude", **structure.grouping)
     kwargs = {"k_a": jnp.asarray(arr.k_a, jnp.float32), **_inputs(arr)}
     info = initialize_model(jax.random.PRNGKey(seed), fn, model_args=_model_args(arr), model_kwargs=kwargs)

@@ -98,7 +98,7 @@ class Replicator:
     """
 
     def __init__(self, cfg: CalibrationConfig):
-        from .sampling import _model_fn
+        from .sampling import bind_model
 
         self.cfg = cfg
         n = cfg.design.n_items()
@@ -113,8 +113,8 @@ class Replicator:
         # the generator draws from the prior, which only the non-centred form can (the same
         # model); the fit uses the recipe's parameterisation
         gen_param = "non_centred" if cfg.model.hierarchical else None
-        self.mod, self.fit_fn = _model_fn(cfg.model, n, structure=structure)
-        _, self.gen_fn = _model_fn(cfg.model, n, cfg.simulate.priors, structure=structure, parameterisation=gen_param)
+        self.mod, self.fit_fn = bind_model(cfg.model, n, structure=structure)
+        _, self.gen_fn = bind_model(cfg.model, n, cfg.simulate.priors, structure=structure, parameterisation=gen_param)
         self.sampler = None  # compiled on the first replication (needs example data)
         self.sites = list(self.mod.CALIBRATED)  # those the model samples under this recipe (see __call__)
 

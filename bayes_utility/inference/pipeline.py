@@ -34,7 +34,7 @@ from .pointwise import (
     add_posterior_predictive,
     pointwise_log_likelihood,
 )
-from .sampling import _model_fn, method_notes, prior_draws, sample
+from .sampling import bind_model, method_notes, prior_draws, sample
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def fit_run(data: PreferenceData, cfg: RunConfig) -> FitOutput:
     train_rows, held_rows = split_pairs(data.counts, cfg.heldout.fraction, cfg.heldout.max_pairs,
                                         np.random.default_rng(cfg.heldout.seed), told_apart=structure.group_by)
     arr, excl = _fitted_arrays(data, cfg, train_rows, structure)
-    _, model_fn = _model_fn(cfg.model, data.n_outcomes, structure=structure.keywords)
+    _, model_fn = bind_model(cfg.model, data.n_outcomes, structure=structure.keywords)
 
     timing: dict[str, float] = {}
     t_start = time.perf_counter()

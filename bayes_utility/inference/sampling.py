@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 NUTS_EXTRA_FIELDS = ("diverging", "energy", "num_steps", "accept_prob", "potential_energy", "adapt_state.step_size")
 
 
-def _model_fn(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None, structure: dict | None = None,
+def bind_model(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = None, structure: dict | None = None,
               parameterisation: str | None = None):
     """The model module and its model function with the config's settings bound
     (``structure``: what the model is told about the data besides the comparisons, e.g.
