@@ -18,6 +18,7 @@ from importlib import abc as _abc
 from importlib import import_module as _import_module
 from importlib import util as _util
 
+from ._lazy import lazy_attributes as _lazy_attributes
 from ._version import __version__
 
 # name -> module: imported on first use (PEP 562), so that light commands (elicit, validate,
@@ -101,12 +102,7 @@ if not any(isinstance(f, _MovedModules) for f in _sys.meta_path):
     _sys.meta_path.append(_MovedModules())
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(_import_module(f".{_LAZY[name]}", __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = _lazy_attributes(__name__, _LAZY, globals())
 
 
 def __dir__():

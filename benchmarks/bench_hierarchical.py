@@ -52,14 +52,14 @@ def time_gradient(data, seed: int) -> None:
     from numpyro.infer.util import initialize_model
 
     from bayes_utility.config import ModelConfig
-    from bayes_utility.inference.sampling import _inputs, _model_args, bind_model
+    from bayes_utility.inference.sampling import bind_model, model_args, model_inputs
 
     mcfg = ModelConfig(name="thurstonian_hierarchical", order_bias=True)
     structure = structure_of(get_model(mcfg.name), data, mcfg)
     _, fn = bind_model(mcfg, data.n_outcomes, structure=structure.keywords)
     arr, _ = data.arrays("exclude", **structure.grouping)
-    kwargs = {"k_a": jnp.asarray(arr.k_a, jnp.float32), **_inputs(arr)}
-    info = initialize_model(jax.random.PRNGKey(seed), fn, model_args=_model_args(arr), model_kwargs=kwargs)
+    kwargs = {"k_a": jnp.asarray(arr.k_a, jnp.float32), **model_inputs(arr)}
+    info = initialize_model(jax.random.PRNGKey(seed), fn, model_args=model_args(arr), model_kwargs=kwargs)
     grad = jax.jit(jax.grad(info.potential_fn))
     z = info.param_info.z
     jax.block_until_ready(grad(z))

@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # the stages, from the bottom: a module may import its own stage and those before it
 STAGES = ("foundation", "data", "models", "config", "inference", "elicitation", "analyses", "reporting", "workflow",
           "cli")
-FOUNDATION = {"_version", "redact", "figures", "datasets", "reference_posteriors"}
+FOUNDATION = {"_version", "_lazy", "redact", "figures", "datasets", "reference_posteriors"}
 MAX_LINES = 400
 
 

@@ -28,11 +28,13 @@ def cmd_coherence(args) -> int:
     return 0
 
 
-def _run_or_fit(path: str, out: str | None = None) -> Path:
-    """A run folder as it is, or a config (YAML) fitted first (its run folder)."""
+def _open_or_fit(path: str, out: str | None = None):
+    """A run folder opened for an analysis, or a config (YAML) fitted first (its run, in memory)."""
+    from ..workflow.analyse import context_of, open_run
+
     p = Path(path)
     if p.is_dir():
-        return p
+        return open_run(p)
     if p.suffix.lower() not in (".yaml", ".yml"):
         raise FileNotFoundError(f"{path}: neither a run folder nor a config (.yaml)")
     from ..config import load_config
@@ -45,27 +47,25 @@ def _run_or_fit(path: str, out: str | None = None) -> Path:
     res = run_fit(cfg, out=out)
     print((res.run_dir / "verdict.txt").read_text().rstrip())
     print(f"run folder: {res.run_dir}\n")
-    return res.run_dir
+    return context_of(res)
 
 
 def cmd_maximization(args) -> int:
     from ..analyses.maximization import format_maximization, run_maximization
-    from ..workflow.analyse import open_run
 
-    run_dir = _run_or_fit(args.run, args.out)
-    print(format_maximization(run_maximization(open_run(run_dir), args.answers, seed=args.seed)))
-    print(f"\nwritten: {run_dir / 'maximization.json'}, maximization_questions.csv, maximization.png")
+    run = _open_or_fit(args.run, args.out)
+    print(format_maximization(run_maximization(run, args.answers, seed=args.seed)))
+    print(f"\nwritten: {run.run_dir / 'maximization.json'}, maximization_questions.csv, maximization.png")
     return 0
 
 
 def cmd_instrumental(args) -> int:
     from ..analyses.instrumental import format_instrumental, run_instrumental
-    from ..workflow.analyse import open_run
 
-    run_dir = _run_or_fit(args.run, args.out)
+    run = _open_or_fit(args.run, args.out)
     control = None if args.control == "none" else args.control
-    print(format_instrumental(run_instrumental(open_run(run_dir), args.processes, control, seed=args.seed)))
-    print(f"\nwritten: {run_dir / 'instrumental.json'}, instrumental_states.csv, instrumental.png")
+    print(format_instrumental(run_instrumental(run, args.processes, control, seed=args.seed)))
+    print(f"\nwritten: {run.run_dir / 'instrumental.json'}, instrumental_states.csv, instrumental.png")
     return 0
 
 
@@ -73,10 +73,8 @@ def _value_command(args) -> int:
     """The value analyses of issue-style subcommands: fit when given a config, analyse,
     print, and name what was written."""
     from ..analyses import corrigibility, discounting, exchange_rates, values
-    from ..workflow.analyse import open_run
 
-    run_dir = _run_or_fit(args.run, args.out)
-    run = open_run(run_dir)
+    run = _open_or_fit(args.run, args.out)
     name = args.command
     if name == "discounting":
         res, text, files = (discounting.run_discounting(run), discounting.format_discounting,
@@ -97,7 +95,7 @@ def _value_command(args) -> int:
         res, text, files = (values.run_political(run, args.components), values.format_political,
                             "political.json/.png, _positions.csv, _loadings.csv")
     print(text(res))
-    print(f"\nwritten in {run_dir}: {files}")
+    print(f"\nwritten in {run.run_dir}: {files}")
     return 0
 
 
@@ -113,20 +111,22 @@ def cmd_corrigibility_options(args) -> int:
     return 0
 
 
+def _triad_arguments(p) -> None:
+    p.add_argument("run", help="a run folder")
+    p.add_argument("--max-triads", type=int, default=5000, help="a random subset when there are more")
+    p.add_argument("--seed", type=int, default=0, help="seed of the triad subset and the simulations")
+
+
 def add_parsers(sub) -> None:
     """Add this group's subcommands to ``sub``."""
     t = sub.add_parser("transitivity", help="cycle probability in triads: empirical, under the fit, and a "
                                             "magnitude-only responder; writes transitivity.json/.png")
-    t.add_argument("run", help="a run folder")
-    t.add_argument("--max-triads", type=int, default=5000, help="a random subset when there are more")
-    t.add_argument("--seed", type=int, default=0, help="seed of the triad subset and the simulations")
+    _triad_arguments(t)
     t.set_defaults(func=cmd_transitivity)
 
     h = sub.add_parser("coherence", help="coherence summary of a run (held-out fit, cycles, expected utility), "
                                          "each with its interval; writes coherence.json")
-    h.add_argument("run", help="a run folder")
-    h.add_argument("--max-triads", type=int, default=5000, help="a random subset when there are more")
-    h.add_argument("--seed", type=int, default=0, help="seed of the triad subset and the simulations")
+    _triad_arguments(h)
     h.set_defaults(func=cmd_coherence)
 
     u = sub.add_parser("maximization", help="share of free-form answers that are the argmax of the fitted "

@@ -27,8 +27,8 @@ def cmd_fit(args) -> int:
         cfg = cfg.with_overrides(**over)
     if cfg.inference.method == "nuts":
         _setup_devices(cfg.inference.chains)
+    from ..analyses.registry import console_text
     from ..reporting.tables import (
-        format_analyses,
         format_heldout,
         format_scalars,
         format_summary,
@@ -39,8 +39,9 @@ def cmd_fit(args) -> int:
     print()
     print(format_summary(res.summary, top=args.top if args.top > 0 else None))
     print("\n" + format_scalars(res.run_dir))
-    if format_analyses(res.run_dir):
-        print("\n" + format_analyses(res.run_dir))
+    analysis_text = console_text(res.run_dir)
+    if analysis_text:
+        print("\n" + analysis_text)
     if res.heldout:
         print("\n" + format_heldout(res.heldout, point_only=cfg.inference.method == "map"))
     print("\n" + (res.run_dir / "verdict.txt").read_text().rstrip())
@@ -51,9 +52,9 @@ def cmd_fit(args) -> int:
 
 
 def cmd_summary(args) -> int:
+    from ..analyses.registry import console_text
     from ..reporting.runfolder import load_run
     from ..reporting.tables import (
-        format_analyses,
         format_heldout,
         format_scalars,
         format_summary,
@@ -63,8 +64,9 @@ def cmd_summary(args) -> int:
     idata, summ, held = run.idata, run.summary, run.heldout
     print(format_summary(summ, top=args.top if args.top > 0 else None))
     print("\n" + format_scalars(args.run))
-    if format_analyses(args.run):
-        print("\n" + format_analyses(args.run))
+    analysis_text = console_text(args.run)
+    if analysis_text:
+        print("\n" + analysis_text)
     if held:
         print("\n" + format_heldout(held, point_only=idata.posterior.attrs.get("inference_method") == "map"))
     verdict = Path(args.run) / "verdict.txt"

@@ -12,16 +12,12 @@
 
 The bundled datasets live in ``bayes_utility/datasets/`` (package data, named by path in configs).
 """
+from .._lazy import lazy_attributes
 
-
-from importlib import import_module as _import_module
-
-# names kept importable from the package itself (``from bayes_utility.data import X``), each
-# imported from its module on first use
-_LAZY = {'PreferenceData': 'dataset', 'ComparisonArrays': 'dataset', 'DataValidationError': 'schema', 'DisconnectedGraphWarning': 'schema', 'Exclusion': 'schema', 'load_dataset': 'loading', 'from_pairs': 'loading', 'read_outcomes': 'tables', 'read_table': 'tables', 'write_table': 'tables'}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(_import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# names kept importable from the package itself (``from bayes_utility.data import X``)
+__getattr__ = lazy_attributes(__name__, {
+    "PreferenceData": "dataset", "ComparisonArrays": "dataset", "DataValidationError": "schema",
+    "DisconnectedGraphWarning": "schema", "Exclusion": "schema", "load_dataset": "loading",
+    "from_pairs": "loading", "read_outcomes": "tables", "read_table": "tables",
+    "write_table": "tables"
+})

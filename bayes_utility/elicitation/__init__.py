@@ -10,18 +10,12 @@ May import data, models, config and inference (active learning refits between ro
 * :mod:`.servers`, :mod:`.simserver`: OpenAI-compatible servers for tests (simulated models,
   a real local LLM).
 """
+from .._lazy import lazy_attributes
 
-
-from importlib import import_module as _import_module
-
-# names kept importable from the package itself (``from bayes_utility.elicitation import X``), each
-# imported from its module on first use
-_LAZY = {'elicit': 'runner', 'run_elicitation': 'runner', 'dry_run': 'runner', 'ElicitationResult': 'runner',
-         'ElicitationError': 'designs', 'plan': 'designs', 'design_pairs': 'designs', 'prompts_for': 'designs',
-         'import_request_log': 'legacy', 'Item': 'client', 'ModelAsker': 'client'}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(_import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# names kept importable from the package itself (``from bayes_utility.elicitation import X``)
+__getattr__ = lazy_attributes(__name__, {
+    "elicit": "runner", "run_elicitation": "runner", "dry_run": "runner",
+    "ElicitationResult": "runner", "ElicitationError": "designs", "plan": "designs",
+    "design_pairs": "designs", "prompts_for": "designs", "import_request_log": "legacy",
+    "Item": "client", "ModelAsker": "client"
+})

@@ -13,16 +13,12 @@ May import data, models and config; never elicit, analyses, reporting or workflo
 * :mod:`.crosscheck` (PyMC), :mod:`.reference` (stored reference posteriors),
   :mod:`.simulate` (answers drawn from a model at fixed parameters).
 """
+from .._lazy import lazy_attributes
 
-
-from importlib import import_module as _import_module
-
-# names kept importable from the package itself (``from bayes_utility.inference import X``), each
-# imported from its module on first use
-_LAZY = {'fit': 'pipeline', 'fit_run': 'pipeline', 'FitOutput': 'pipeline', 'diagnose': 'diagnostics', 'Verdict': 'diagnostics', 'add_log_likelihood': 'pointwise', 'add_posterior_predictive': 'pointwise', 'pointwise_log_likelihood': 'pointwise', 'make_mcmc': 'sampling', 'comparison_labels': 'idata'}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(_import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# names kept importable from the package itself (``from bayes_utility.inference import X``)
+__getattr__ = lazy_attributes(__name__, {
+    "fit": "pipeline", "fit_run": "pipeline", "FitOutput": "pipeline", "diagnose": "diagnostics",
+    "Verdict": "diagnostics", "add_log_likelihood": "pointwise",
+    "add_posterior_predictive": "pointwise", "pointwise_log_likelihood": "pointwise",
+    "make_mcmc": "sampling", "comparison_labels": "idata"
+})

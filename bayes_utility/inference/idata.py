@@ -16,6 +16,7 @@ from ..data.dataset import ComparisonArrays, PreferenceData
 from ..data.schema import DEFAULT_TEMPLATE
 from ..models.likelihood import cdf
 from .pointwise import score_params
+from .sampling import model_inputs
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def add_heldout_predictions(idata, data, mod, cfg, held_rows, structure) -> list
     arr, excl = data.arrays(cfg.data.unparseable, rows=held_rows, **structure.grouping)
     post = idata.posterior
     z = mod.latent_score(score_params(post), jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), cfg.model.order_bias,
-                         **{k: jnp.asarray(v) for k, v in arr.inputs().items()})
+                         **model_inputs(arr))
     p = np.asarray(cdf(z, mod.LINK))
     heldout = arr.rows.astype(np.int64)
     idata.add_groups(

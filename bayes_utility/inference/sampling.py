@@ -47,11 +47,13 @@ def bind_model(model_cfg: ModelConfig, n_outcomes: int, priors: dict | None = No
     return mod, fn
 
 
-def _model_args(arr: ComparisonArrays):
+def model_args(arr: ComparisonArrays):
+    """The positional arguments every model takes: ``idx_a, idx_b, n``."""
     return (jnp.asarray(arr.idx_a), jnp.asarray(arr.idx_b), jnp.asarray(arr.n, dtype=jnp.float32))
 
 
-def _inputs(arr: ComparisonArrays) -> dict:
+def model_inputs(arr: ComparisonArrays) -> dict:
+    """The per-comparison inputs a model declares besides those (``INPUTS``, e.g. ``respondent``)."""
     return {k: jnp.asarray(v) for k, v in arr.inputs().items()}
 
 
@@ -222,7 +224,7 @@ def sample(model_fn, arr: ComparisonArrays, cfg, timing: dict) -> Draws:
     """Draw from the posterior of ``model_fn`` given the comparisons ``arr``, by the config's
     inference method (NUTS; MAP or SVI as quick, approximate looks)."""
     inf = cfg.inference
-    args, inputs = _model_args(arr), _inputs(arr)
+    args, inputs = model_args(arr), model_inputs(arr)
     k_a = jnp.asarray(arr.k_a, dtype=jnp.float32)
     if inf.method == "nuts":
         notes: list[str] = []
@@ -241,8 +243,8 @@ def sample(model_fn, arr: ComparisonArrays, cfg, timing: dict) -> Draws:
 def prior_draws(model_fn, arr: ComparisonArrays, inf: InferenceConfig, names) -> tuple[dict, dict]:
     """Draws from the prior (the sites in ``names``) and its predictive answers: one chain of
     ``inf.draws``."""
-    drawn = Predictive(model_fn, num_samples=inf.draws)(jax.random.PRNGKey(inf.seed + 1), *_model_args(arr),
-                                                        **_inputs(arr))
+    drawn = Predictive(model_fn, num_samples=inf.draws)(jax.random.PRNGKey(inf.seed + 1), *model_args(arr),
+                                                        **model_inputs(arr))
     drawn = {k: np.asarray(v)[None] for k, v in drawn.items()}
     y = drawn.pop("y")
     return {k: v for k, v in drawn.items() if k in names}, {"y": y}

@@ -7,16 +7,9 @@ and the command line import it.
 * :mod:`.report` (what the report says) and :mod:`.doc` (HTML and Markdown);
 * :mod:`.runs`: one long table across run folders.
 """
+from .._lazy import lazy_attributes
 
-
-from importlib import import_module as _import_module
-
-# names kept importable from the package itself (``from bayes_utility.reporting import X``), each
-# imported from its module on first use
-_LAZY = {'load_run': 'runfolder', 'Run': 'runfolder', 'write_report': 'report', 'summary_table': 'tables'}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(_import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# names kept importable from the package itself (``from bayes_utility.reporting import X``)
+__getattr__ = lazy_attributes(__name__, {
+    "load_run": "runfolder", "Run": "runfolder", "write_report": "report", "summary_table": "tables"
+})

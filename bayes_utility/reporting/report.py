@@ -159,11 +159,6 @@ class RunContent:
     analyses: dict = field(default_factory=dict)  # analysis name -> its result in the run folder (registry)
     report_dir: Path | None = None  # where the report that shows this run is written
 
-    @property
-    def respondents(self) -> pd.DataFrame | None:
-        """respondents.csv of a hierarchical fit."""
-        return self.analyses.get("respondents")
-
     def href(self, name: str) -> str:
         """A link from the report to one of this run's files."""
         return Path(os.path.relpath(self.run_dir / name, self.report_dir or self.run_dir)).as_posix()

@@ -11,7 +11,6 @@ import numpy as np
 import pandas as pd
 
 from ..analyses.hierarchy import is_hierarchical
-from ..analyses.registry import console_text
 from ..models import get_model
 
 logger = logging.getLogger(__name__)
@@ -143,11 +142,6 @@ SCALAR_NOTES = {
     "decisiveness_slope": "change of log decisiveness per sd of the covariate (> 0: more decisive)",
     "category_spread": "sd of category means (noise units)",
 }
-
-
-def format_analyses(run_dir: str | Path) -> str:
-    """What the analyses a run folder holds say (respondents, expected utility, transitivity), formatted."""
-    return console_text(run_dir)
 
 
 def format_scalars(run_dir: str | Path) -> str:

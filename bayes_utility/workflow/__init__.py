@@ -5,12 +5,7 @@ and an analysis of a run folder (:func:`~bayes_utility.workflow.analyse.open_run
 The top stage below the command line: it may import every stage (data, models, config,
 inference, elicit, analyses, reporting) and nothing imports it but :mod:`bayes_utility.cli`.
 """
-from importlib import import_module as _import_module
+from .._lazy import lazy_attributes
 
-_LAZY = {"run_fit": "fit", "load_data_for": "fit", "RunResult": "fit", "open_run": "analyse"}
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        return getattr(_import_module(f".{_LAZY[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"run_fit": "fit", "load_data_for": "fit", "RunResult": "fit",
+                                            "open_run": "analyse"})

@@ -20,12 +20,16 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RunResult:
+    """A fit written to its run folder: the folder, the fit, its verdict and held-out metrics,
+    the data, the summary table, and the config the reported fit was made with."""
+
     run_dir: Path
     fit: FitOutput
     verdict: Verdict
     heldout: dict | None
     data: PreferenceData
     summary: pd.DataFrame
+    config: RunConfig | None = None
 
 
 def load_data_for(cfg: RunConfig) -> PreferenceData:
@@ -56,7 +60,7 @@ def run_fit(cfg: RunConfig, data: PreferenceData | None = None, out: str | Path 
         # (the verdict says so in its first line: not repeated as a warning on the console)
         logger.info("%s is an APPROXIMATE %s fit: no convergence diagnostics", run_dir, cfg.inference.method.upper())
     return RunResult(run_dir=run_dir, fit=fit_out, verdict=verdict, heldout=held, data=data,
-                     summary=summary)
+                     summary=summary, config=cfg)
 
 
 def _retry_divergent(data: PreferenceData, cfg: RunConfig, fit_out: FitOutput, verdict: Verdict):
